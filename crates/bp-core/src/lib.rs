@@ -5,6 +5,8 @@
 //!   and a low water mark where they are woken again, in one atomic word.
 //! - [`Park`]: the contract by which a thread sleeps on a state word and is
 //!   woken, with [`SpinPark`] for bare metal.
+//! - [`Ring`]: a fixed set of reusable chunk slots handed from one producer to
+//!   many workers, bounded by a gate, in static or run-time storage.
 //!
 //! The crate is `#![no_std]` and never allocates. On targets without
 //! compare-and-swap (`thumbv6m-none-eabi`, `riscv32imc-unknown-none-elf`),
@@ -15,6 +17,7 @@
 
 pub mod gate;
 pub mod park;
+pub mod ring;
 mod sync;
 mod word;
 
@@ -23,3 +26,7 @@ pub use gate::{
     Permit, TryAcquireError, MAX_HIGH,
 };
 pub use park::{Clock, NoClock, Park, SpinPark, WaitOutcome};
+pub use ring::{
+    Claim, ClaimError, ClaimTimeoutError, Producer, ProducerBusy, PublishError, Ring, RingError,
+    RingStats, Slot, TakeTimeoutError, Taken, TryClaimError, TryTakeError, MAX_CAPACITY,
+};

@@ -51,8 +51,12 @@ pub trait Park {
     type Deadline: Copy;
 
     /// Sleeps while `*word == expected`, until woken or until `deadline`.
-    fn wait(&self, word: &AtomicU32, expected: u32, deadline: Option<Self::Deadline>)
-        -> WaitOutcome;
+    fn wait(
+        &self,
+        word: &AtomicU32,
+        expected: u32,
+        deadline: Option<Self::Deadline>,
+    ) -> WaitOutcome;
 
     /// Wakes one thread sleeping on `word`, if any.
     fn wake_one(&self, word: &AtomicU32);
@@ -68,8 +72,12 @@ impl<P: Park + ?Sized> Park for &P {
     type Deadline = P::Deadline;
 
     #[inline]
-    fn wait(&self, word: &AtomicU32, expected: u32, deadline: Option<Self::Deadline>)
-        -> WaitOutcome {
+    fn wait(
+        &self,
+        word: &AtomicU32,
+        expected: u32,
+        deadline: Option<Self::Deadline>,
+    ) -> WaitOutcome {
         (**self).wait(word, expected, deadline)
     }
 
@@ -133,7 +141,10 @@ pub struct SpinPark<R = spin::relax::Spin, C = NoClock> {
 impl SpinPark {
     /// Creates a spin park without a clock: waits on it cannot time out.
     pub const fn new() -> Self {
-        Self { clock: NoClock, relax: PhantomData }
+        Self {
+            clock: NoClock,
+            relax: PhantomData,
+        }
     }
 }
 
@@ -146,15 +157,17 @@ impl Default for SpinPark {
 impl<R: RelaxStrategy, C: Clock> SpinPark<R, C> {
     /// Creates a spin park whose deadlines are readings of `clock`.
     pub const fn with_clock(clock: C) -> Self {
-        Self { clock, relax: PhantomData }
+        Self {
+            clock,
+            relax: PhantomData,
+        }
     }
 }
 
 impl<R: RelaxStrategy, C: Clock> Park for SpinPark<R, C> {
     type Deadline = C::Instant;
 
-    fn wait(&self, word: &AtomicU32, expected: u32, deadline: Option<C::Instant>)
-        -> WaitOutcome {
+    fn wait(&self, word: &AtomicU32, expected: u32, deadline: Option<C::Instant>) -> WaitOutcome {
         // Relaxed: the caller re-reads the word with the ordering it needs after
         // this returns; here we only watch for a change.
         while word.load(Ordering::Relaxed) == expected {

@@ -6,12 +6,12 @@
 #[cfg(not(loom))]
 pub use portable_atomic::AtomicU32;
 #[cfg(not(loom))]
-pub(crate) use portable_atomic::{AtomicUsize, Ordering};
+pub(crate) use portable_atomic::{AtomicBool, AtomicUsize, Ordering};
 
 #[cfg(loom)]
 pub use loom::sync::atomic::AtomicU32;
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;

@@ -27,7 +27,10 @@ impl GateConfig {
     /// `high == 0`), [`ConfigError::HighTooLarge`] when `high > MAX_HIGH`.
     pub const fn new(low: u32, high: u32) -> Result<Self, ConfigError> {
         if high > MAX_HIGH {
-            return Err(ConfigError::HighTooLarge { high, max: MAX_HIGH });
+            return Err(ConfigError::HighTooLarge {
+                high,
+                max: MAX_HIGH,
+            });
         }
         if low >= high {
             return Err(ConfigError::LowNotBelowHigh { low, high });
@@ -52,7 +55,10 @@ impl GateConfig {
             assert!(LOW < HIGH, "the low water mark must be below the high one");
             assert!(HIGH <= MAX_HIGH, "the high water mark exceeds MAX_HIGH");
         }
-        Self { low: LOW, high: HIGH }
+        Self {
+            low: LOW,
+            high: HIGH,
+        }
     }
 
     /// The count at or below which a blocked producer resumes.
@@ -134,7 +140,10 @@ mod tests {
     fn rejects_high_above_max() {
         assert_eq!(
             GateConfig::new(0, MAX_HIGH + 1),
-            Err(ConfigError::HighTooLarge { high: MAX_HIGH + 1, max: MAX_HIGH })
+            Err(ConfigError::HighTooLarge {
+                high: MAX_HIGH + 1,
+                max: MAX_HIGH
+            })
         );
     }
 }

@@ -44,7 +44,9 @@ impl fmt::Display for AcquireError {
 impl fmt::Display for AcquireTimeoutError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Timeout => f.write_str("timed out waiting for the gate to drain to its low water mark"),
+            Self::Timeout => {
+                f.write_str("timed out waiting for the gate to drain to its low water mark")
+            }
             Self::Closed => f.write_str("gate is closed"),
         }
     }

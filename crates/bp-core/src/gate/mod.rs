@@ -273,7 +273,10 @@ impl<P> Gate<P> {
 
     /// Adds one unit, blocking with the park while the gate is full.
     #[inline]
-    pub(crate) fn acquire_unit(&self, deadline: Option<P::Deadline>) -> Result<(), AcquireTimeoutError>
+    pub(crate) fn acquire_unit(
+        &self,
+        deadline: Option<P::Deadline>,
+    ) -> Result<(), AcquireTimeoutError>
     where
         P: Park,
     {
@@ -394,7 +397,10 @@ impl<P> Gate<P> {
         // Release: everything the holder did happens-before the reuse of the
         // unit by the producer whose Acquire compare-and-swap reads this.
         let previous = self.state.fetch_sub(1, Ordering::Release);
-        debug_assert!(count(previous) > 0, "gate released more units than acquired");
+        debug_assert!(
+            count(previous) > 0,
+            "gate released more units than acquired"
+        );
 
         if waiters(previous) != 0 && count(previous) == self.low + 1 {
             self.wake_parked();

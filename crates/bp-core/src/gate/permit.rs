@@ -66,7 +66,10 @@ where
     /// As [`Gate::try_acquire`]; the handle is dropped.
     pub fn try_acquire(gate: G) -> Result<Self, TryAcquireError> {
         gate.try_acquire_unit()?;
-        Ok(Self { gate, park: PhantomData })
+        Ok(Self {
+            gate,
+            park: PhantomData,
+        })
     }
 
     /// Takes a unit like [`Gate::acquire`], keeping `gate` in the permit.
@@ -76,7 +79,10 @@ where
     /// As [`Gate::acquire`]; the handle is dropped.
     pub fn acquire(gate: G) -> Result<Self, AcquireError> {
         match gate.acquire_unit(None) {
-            Ok(()) => Ok(Self { gate, park: PhantomData }),
+            Ok(()) => Ok(Self {
+                gate,
+                park: PhantomData,
+            }),
             Err(_) => Err(AcquireError),
         }
     }
@@ -88,7 +94,10 @@ where
     /// As [`Gate::acquire_until`]; the handle is dropped.
     pub fn acquire_until(gate: G, deadline: P::Deadline) -> Result<Self, AcquireTimeoutError> {
         gate.acquire_unit(Some(deadline))?;
-        Ok(Self { gate, park: PhantomData })
+        Ok(Self {
+            gate,
+            park: PhantomData,
+        })
     }
 
     /// The gate this permit belongs to.

@@ -34,7 +34,11 @@ fn gate(low: u32, high: u32) -> Gate<NoPark> {
 #[test]
 fn try_acquire_stops_at_high() {
     let gate = gate(0, 3);
-    let permits = [gate.try_acquire().unwrap(), gate.try_acquire().unwrap(), gate.try_acquire().unwrap()];
+    let permits = [
+        gate.try_acquire().unwrap(),
+        gate.try_acquire().unwrap(),
+        gate.try_acquire().unwrap(),
+    ];
     assert_eq!(gate.in_flight(), 3);
     assert_eq!(gate.try_acquire().unwrap_err(), TryAcquireError::Full);
     drop(permits);
@@ -79,7 +83,10 @@ fn acquire_after_close_fails() {
     gate.close();
     assert_eq!(gate.try_acquire().unwrap_err(), TryAcquireError::Closed);
     assert_eq!(gate.acquire().unwrap_err(), AcquireError);
-    assert_eq!(gate.acquire_until(0).unwrap_err(), AcquireTimeoutError::Closed);
+    assert_eq!(
+        gate.acquire_until(0).unwrap_err(),
+        AcquireTimeoutError::Closed
+    );
 }
 
 #[test]
@@ -127,7 +134,10 @@ impl Park for ExpiredPark {
 fn timeout_leaves_no_registration() {
     let gate = Gate::new(GateConfig::new(0, 1).unwrap(), ExpiredPark);
     let permit = gate.try_acquire().unwrap();
-    assert_eq!(gate.acquire_until(()).unwrap_err(), AcquireTimeoutError::Timeout);
+    assert_eq!(
+        gate.acquire_until(()).unwrap_err(),
+        AcquireTimeoutError::Timeout
+    );
     assert_eq!(waiters(gate.state.load(Ordering::Relaxed)), 0);
     assert_eq!(gate.stats().parks, 1);
     drop(permit);
