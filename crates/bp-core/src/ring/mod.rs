@@ -21,19 +21,29 @@
 //!   publishes at its queue position, then adds one to the `published`
 //!   word (laid out like the gate's word: count, waiters, closed). A worker
 //!   first takes one unit of `published`, which guarantees that a written
-//!   entry is waiting for it, then advances the shared `head` position to
-//!   find which entry is its own.
+//!   entry is waiting for it. It then reads the entry at the shared `head`
+//!   position and advances `head` with a compare-and-swap; only if that
+//!   succeeds is the entry it read its own.
 //!
 //! Workers park on the `published` word exactly as producers park on the
 //! gate: register, then sleep on the registered value. A publish wakes one
 //! worker only when a worker is registered.
 //!
-//! # Why a queue entry is never overwritten before it is read
+//! # Why a worker never reads a reused queue entry
 //!
-//! The producer reuses queue position `i` only `capacity` publishes later.
-//! Until the worker that owns position `i` has read it, that chunk's slot is
-//! in use, so at most `capacity - 1` other chunks can be in flight and the
-//! producer cannot reach position `i + capacity`.
+//! The producer reuses the entry of position `i` for position `i + capacity`.
+//! While `head` is still `i`, no chunk at positions `i..i + capacity` has
+//! been taken, so all of them hold a slot, and with the slot being claimed
+//! that would make `capacity + 1`. So if the worker's compare-and-swap finds
+//! `head` unchanged, the entry it read just before is the one for `i`.
+//! Reading the entry *after* advancing `head` would not be safe: other
+//! workers could then take and release later chunks, and the producer could
+//! lap the entry while the first worker is preempted.
+//!
+//! NOTE: the argument assumes `head` does not return to the same value
+//! between the read and the compare-and-swap, which takes `usize::MAX`
+//! takes during that window: impossible with a 64-bit `usize`, and about
+//! four billion takes while one worker is stopped on a 32-bit target.
 //!
 //! # Memory orderings
 //!
@@ -42,10 +52,10 @@
 //!   first; the worker's Acquire compare-and-swap on `published` synchronizes
 //!   with every earlier publish (all writes to that word are read-modify-
 //!   writes, so each publish heads a release sequence the worker reads from).
-//!   The `head` advance is AcqRel so that the worker that ends up with a
-//!   position reserved by another worker's earlier `published` unit still
-//!   sees that entry: the chain of `head` read-modify-writes carries the
-//!   happens-before.
+//!   The `head` compare-and-swap is AcqRel and its load Acquire, so that a
+//!   worker that ends up with an entry counted by another worker's
+//!   reservation still sees it: the chain of `head` read-modify-writes
+//!   carries the happens-before.
 //! - Slot data moves worker to producer: the worker's Release store of `FREE`
 //!   and its Release gate release come after its last access; the producer's
 //!   Acquire gate compare-and-swap and its Acquire load of the slot state
@@ -88,8 +98,12 @@ pub struct Ring<T, S, P> {
     gate: Gate<P>,
     /// Published-and-not-taken count, registered workers, closed flag; see `word.rs`.
     published: AtomicU32,
-    /// Queue position the next worker reads, in `0..capacity`.
-    head: AtomicU32,
+    /// Queue position the next worker reads, counting up to `position_wrap`
+    /// and then from 0. Entry `position % capacity` belongs to it.
+    head: AtomicUsize,
+    /// Largest multiple of the capacity that fits a `usize`: positions wrap
+    /// there so that `position % capacity` stays continuous.
+    position_wrap: usize,
     /// Whether a [`Producer`] handle exists.
     producer_held: AtomicBool,
     /// Producer-only state, accessed only through the one [`Producer`] handle.
@@ -99,6 +113,11 @@ pub struct Ring<T, S, P> {
     /// Times a publish or a close woke workers.
     worker_wake_calls: AtomicUsize,
     item: PhantomData<fn() -> T>,
+}
+
+/// Returns the largest multiple of `capacity` that fits a `usize`.
+const fn position_wrap(capacity: usize) -> usize {
+    (usize::MAX / capacity) * capacity
 }
 
 /// State only the producer handle touches.
@@ -167,7 +186,8 @@ impl<T, const N: usize, P> Ring<T, [Slot<T>; N], P> {
             slots,
             gate: Gate::new(config, park),
             published: AtomicU32::new(0),
-            head: AtomicU32::new(0),
+            head: AtomicUsize::new(0),
+            position_wrap: position_wrap(N),
             producer_held: AtomicBool::new(false),
             producer: UnsafeCell::new(ProducerState {
                 next_seq: 0,
@@ -209,7 +229,8 @@ impl<T, S: AsRef<[Slot<T>]>, P: Park> Ring<T, S, P> {
             slots,
             gate: Gate::new(config, park),
             published: AtomicU32::new(0),
-            head: AtomicU32::new(0),
+            head: AtomicUsize::new(0),
+            position_wrap: position_wrap(capacity),
             producer_held: AtomicBool::new(false),
             producer: UnsafeCell::new(ProducerState::default()),
             worker_parks: AtomicUsize::new(0),
@@ -461,23 +482,42 @@ impl<T, S: AsRef<[Slot<T>]>, P: Park> Ring<T, S, P> {
     #[inline]
     fn take_reserved(&self) -> Taken<'_, T, S, P> {
         let slots = self.slots.as_ref();
-        let capacity = slots.len() as u32;
+        let capacity = slots.len();
 
-        // AcqRel: this worker may read an entry reserved by another worker's
-        // Acquire on `published`; the chain of `head` updates carries that
-        // happens-before to us. Advance modulo the capacity.
-        let position = match self
-            .head
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |head| {
-                Some(if head + 1 == capacity { 0 } else { head + 1 })
-            }) {
-            Ok(position) | Err(position) => position,
-        };
+        // Acquire: the `head` value we read was written by a chain of
+        // read-modify-writes; one of the workers in that chain reserved a
+        // unit counted after the publish of this position, so the entry is
+        // visible to us.
+        let mut position = self.head.load(Ordering::Acquire);
+        loop {
+            // Relaxed: ordered after the Acquire above and before the AcqRel
+            // below, which together decide whether the value read is ours.
+            let index = slots[position % capacity]
+                .queue_entry
+                .load(Ordering::Relaxed);
+            let next = if position + 1 == self.position_wrap {
+                0
+            } else {
+                position + 1
+            };
 
-        // Relaxed: ordered by the synchronization just described.
-        let index = slots[position as usize].queue_entry.load(Ordering::Relaxed);
-        debug_assert!((index as usize) < slots.len());
-        Taken::new(self, index)
+            // AcqRel: Acquire as for the load above; Release so that the next
+            // worker to advance `head` inherits our view of the queue. If
+            // `head` is still `position`, the producer cannot have reused the
+            // entry: that would need `capacity + 1` slots in use.
+            match self.head.compare_exchange_weak(
+                position,
+                next,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    debug_assert!((index as usize) < capacity);
+                    return Taken::new(self, index);
+                }
+                Err(actual) => position = actual,
+            }
+        }
     }
 
     /// Returns slot `index` to the free set and gives back its gate unit.
