@@ -53,6 +53,9 @@ fn main() -> ExitCode {
         }
     };
 
+    // On CI a skipped step would hide a missing install step, so CI=true
+    // implies --strict.
+    let strict = strict || std::env::var("CI").is_ok_and(|value| value == "true");
     let report = step::run_steps(&selected, &mut context, strict);
     print_report(&report, &context);
     if report.failure.is_some() {
