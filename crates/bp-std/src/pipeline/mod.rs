@@ -28,12 +28,11 @@
 //! # Memory bound
 //!
 //! The ring contains `slots` chunk buffers of `chunk_size` bytes (plus
-//! `history_size` bytes each), allocated once. At most `high` of them are in
-//! flight; the reader blocks there and resumes at `low`. At most `slots`
-//! results wait between the workers and the fold: in an ordered run the
-//! reader does not publish chunk `n` before the result of chunk `n - slots`
-//! was folded. Memory therefore depends on the settings, never on the input
-//! size.
+//! `history_size` bytes each), allocated once. A chunk stays in flight until
+//! its result is folded, and at most `high` chunks are in flight: the reader
+//! blocks there and resumes at `low`. So at most `high` results exist at
+//! once, including those that wait for an earlier chunk in an ordered run.
+//! Memory therefore depends on the settings, never on the input size.
 //!
 //! # Errors and panics
 //!
@@ -140,7 +139,7 @@ impl Pipeline {
             Chunk::new(config.chunk_size, config.history_size)
         })
         .map_err(PipelineError::Ring)?;
-        let shared = Shared::<T, E>::new(config.slots, config.ordered);
+        let shared = Shared::<T, E>::new(&worker, config.slots, config.ordered);
         let mut tally = ReaderTally::new();
 
         let value = thread::scope(|scope| {
@@ -170,67 +169,61 @@ impl Pipeline {
             }
 
             for index in 0..config.workers {
-                let worker = worker.clone();
                 let spawned = thread::Builder::new()
                     .name(format!("bp-worker-{index}"))
                     .spawn_scoped(scope, {
-                        let shared = &shared;
-                        let make_worker = &make_worker;
-                        move || worker::run_worker(index, &worker, make_worker, shared)
+                        let (shared, worker, make_worker) = (&shared, &worker, &make_worker);
+                        move || worker::run_worker(index, worker, make_worker, shared)
                     });
                 if let Err(error) = spawned {
                     shared.fail(PipelineError::Spawn(error));
                     break;
                 }
             }
-            // The pool's clones keep the ring open; once the last worker
-            // thread ends, the ring closes and a blocked reader returns.
-            drop(worker);
 
             fold_results(&shared, init, fold)
             // The scope joins every thread here. Each thread catches the
             // panics of the caller's code, so the scope re-raises none.
         });
 
-        match shared.take_error() {
-            Some(error) => Err(error),
-            None => {
-                let value = value.expect("a run without an error folds every result");
-                let ring_stats = tally.ring.unwrap_or_default();
-                let report = Report {
-                    config,
-                    bytes: tally.bytes,
-                    chunks: tally.chunks,
-                    elapsed: start.elapsed(),
-                    producer_parks: ring_stats.gate.parks as u64,
-                    wake_calls: ring_stats.gate.wake_calls as u64,
-                    peak_in_flight: ring_stats.gate.peak_in_flight,
-                    worker_parks: ring_stats.worker_parks as u64,
-                    worker_wakes: ring_stats.worker_wake_calls as u64,
-                    producer_blocked: tally.producer_blocked,
-                    reorder_blocked: tally.reorder_blocked,
-                };
-                Ok(Finished { value, report })
-            }
+        if let Some(error) = shared.take_error() {
+            return Err(error);
         }
+        let value = value.expect("a run without an error folds every result");
+        let ring_stats = worker.stats();
+        let report = Report {
+            config,
+            bytes: tally.bytes,
+            chunks: tally.chunks,
+            elapsed: start.elapsed(),
+            producer_parks: ring_stats.gate.parks as u64,
+            wake_calls: ring_stats.gate.wake_calls as u64,
+            peak_in_flight: ring_stats.gate.peak_in_flight,
+            worker_parks: ring_stats.worker_parks as u64,
+            worker_wakes: ring_stats.worker_wake_calls as u64,
+            producer_blocked: tally.producer_blocked,
+        };
+        Ok(Finished { value, report })
     }
 }
 
 /// Folds results on the calling thread until every chunk's result is folded
-/// or the run stops. Returns `None` on a stop.
-fn fold_results<T, E, A, G>(shared: &Shared<T, E>, init: A, mut fold: G) -> Option<A>
+/// or the run stops, releasing each chunk's slot after its result is folded.
+/// Returns `None` on a stop.
+fn fold_results<T, E, A, G>(shared: &Shared<'_, T, E>, init: A, mut fold: G) -> Option<A>
 where
     G: FnMut(&mut A, T) -> Result<(), E>,
 {
     let mut acc = init;
     loop {
-        let (seq, result) = match shared.next_result() {
-            Next::Result(seq, result) => (seq, result),
+        let (seq, (result, slot)) = match shared.next_result() {
+            Next::Result(seq, held) => (seq, held),
             Next::Done => return Some(acc),
             Next::Stopped => return None,
         };
 
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| fold(&mut acc, result)));
+        drop(slot);
         match outcome {
             Ok(Ok(())) => {}
             Ok(Err(error)) => {

@@ -5,7 +5,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::ring::{Producer, RingStats, TryClaimError};
+use crate::ring::{Producer, TryClaimError};
 
 use super::{
     chunk::{Chunk, History},
@@ -18,8 +18,6 @@ pub(super) struct ReaderTally {
     pub(super) bytes: u64,
     pub(super) chunks: u64,
     pub(super) producer_blocked: Duration,
-    pub(super) reorder_blocked: Duration,
-    pub(super) ring: Option<RingStats>,
 }
 
 impl ReaderTally {
@@ -28,8 +26,6 @@ impl ReaderTally {
             bytes: 0,
             chunks: 0,
             producer_blocked: Duration::ZERO,
-            reorder_blocked: Duration::ZERO,
-            ring: None,
         }
     }
 }
@@ -41,14 +37,14 @@ impl ReaderTally {
 pub(super) fn read_chunks<R: Read, T, E>(
     mut source: R,
     producer: &Producer<Chunk>,
-    shared: &Shared<T, E>,
+    shared: &Shared<'_, T, E>,
     history_size: usize,
     tally: &mut ReaderTally,
 ) {
     let mut history = History::new(history_size);
 
     loop {
-        if !admit(shared, tally) {
+        if shared.is_stopped() {
             return;
         }
         let Some(mut claim) = claim(producer, tally) else {
@@ -104,16 +100,7 @@ pub(super) fn read_chunks<R: Read, T, E>(
         }
     }
 
-    tally.ring = Some(producer.stats());
     shared.finish_input(tally.chunks);
-}
-
-/// Waits until the result of the next chunk has room in the window.
-fn admit<T, E>(shared: &Shared<T, E>, tally: &mut ReaderTally) -> bool {
-    let start = Instant::now();
-    let admitted = shared.admit(tally.chunks);
-    tally.reorder_blocked += start.elapsed();
-    admitted
 }
 
 /// Claims a free slot, timing the wait when the ring is full. Returns `None`

@@ -21,18 +21,17 @@ pub struct Report {
     pub producer_parks: u64,
     /// Wake system calls issued to unpark the reader.
     pub wake_calls: u64,
-    /// Maximum number of chunks in flight (claimed or published and not yet released) at
-    /// any instant; never above `config.high`.
+    /// Maximum number of chunks in flight at any instant: claimed by the
+    /// reader, waiting for a worker, being processed, or waiting for their
+    /// result to be folded. Never above `config.high`.
     pub peak_in_flight: u32,
     /// Times a worker parked on an empty ring.
     pub worker_parks: u64,
     /// Wake system calls issued to unpark workers.
     pub worker_wakes: u64,
-    /// Time the reader spent waiting for a free slot.
+    /// Time the reader spent blocked at the high water mark, waiting for
+    /// chunks to be processed and their results folded.
     pub producer_blocked: Duration,
-    /// Time the reader spent waiting for the result window to move on, in
-    /// an ordered run whose oldest chunk was still being processed.
-    pub reorder_blocked: Duration,
 }
 
 impl Report {

@@ -1,16 +1,19 @@
-//! The bounded hand-off of results from the workers to the folding thread,
-//! and the pipeline's stop state.
+//! The hand-off of results from the workers to the folding thread, and the
+//! pipeline's stop state.
 //!
-//! Ordered runs keep a window of `capacity` result cells. Result `seq` goes
-//! into cell `seq % capacity`. The reader publishes chunk `seq` only once
-//! `seq < consumed + capacity`, where `consumed` counts the results already
-//! folded. So that cell is always free when the result arrives, a worker never
-//! waits, and at most `capacity` results wait for their turn however long a
-//! slow chunk delays the window. Unordered runs use a queue of the same
-//! capacity, and a worker waits while it is full.
+//! A worker hands over each result together with its taken slot, and the
+//! folding thread drops the slot only after folding the result. A chunk
+//! therefore stays in flight, counted by the ring's gate, until its result
+//! is folded. So the gate's high water mark bounds chunks being read,
+//! processed and waiting for their turn alike. The reader blocks at `high`
+//! and resumes at `low`, and an ordered run needs no second bound for its
+//! reorder window.
 //!
-//! Every wait here is on the one mutex's condition variables and re-checks
-//! the `stopped` flag, so the first error wakes every waiter.
+//! Ordered runs keep `slots` result cells. Result `seq` goes into cell
+//! `seq % slots`. That cell is free because every chunk from the oldest
+//! unfolded one (sequence number `consumed`) up to `seq` is still in flight,
+//! and at most `high <= slots` chunks are. Unordered runs use a queue of the
+//! same capacity, which fills up for the same reason never.
 
 use std::{
     collections::VecDeque,
@@ -20,19 +23,23 @@ use std::{
     },
 };
 
-use super::PipelineError;
+use crate::ring::{Taken, Worker};
+
+use super::{Chunk, PipelineError};
+
+/// A result and the slot of its chunk, released once the result is folded.
+type Held<'w, T> = (T, Taken<'w, Chunk>);
 
 /// Results waiting to be folded.
-enum Waiting<T> {
+enum Waiting<'w, T> {
     /// One cell per sequence number modulo the capacity.
-    Ordered(Vec<Option<T>>),
+    Ordered(Vec<Option<Held<'w, T>>>),
     /// Completion order, with each chunk's sequence number.
-    Unordered(VecDeque<(u64, T)>),
+    Unordered(VecDeque<(u64, Held<'w, T>)>),
 }
 
-struct State<T, E> {
-    waiting: Waiting<T>,
-    capacity: usize,
+struct State<'w, T, E> {
+    waiting: Waiting<'w, T>,
     /// Results handed to the fold function so far.
     consumed: u64,
     /// Number of chunks in the input, once the reader reached its end.
@@ -43,33 +50,33 @@ struct State<T, E> {
 }
 
 /// State shared by the reader, the workers and the folding thread.
-pub(super) struct Shared<T, E> {
-    state: Mutex<State<T, E>>,
-    /// Copy of `State::stopped` that workers check without the lock. Relaxed
-    /// is enough: it only lets a worker skip work early, and every wait
-    /// re-checks the flag under the lock.
+pub(super) struct Shared<'w, T, E> {
+    state: Mutex<State<'w, T, E>>,
+    /// Copy of `State::stopped` that threads check without the lock. Relaxed
+    /// is enough: it only lets a thread skip work early, and the folding
+    /// thread re-checks the flag under the lock before it waits.
     stopped: AtomicBool,
-    /// Signalled when a result arrives, the input ends or the run stops; the
-    /// folding thread waits on it.
+    /// Signalled when a result arrives, the input ends or the run stops. Only
+    /// the folding thread waits on it.
     result_ready: Condvar,
-    /// Signalled when a result is folded or the run stops; the reader
-    /// (ordered) and workers (unordered) wait on it.
-    space_freed: Condvar,
+    /// The pool's handle on the ring, to close it on a stop.
+    ring: &'w Worker<Chunk>,
+    capacity: usize,
 }
 
 /// The folding thread's next step.
-pub(super) enum Next<T> {
-    /// The next result and its chunk's sequence number.
-    Result(u64, T),
+pub(super) enum Next<'w, T> {
+    /// The next result, its chunk's sequence number and its slot.
+    Result(u64, Held<'w, T>),
     /// Every chunk's result was folded.
     Done,
     /// The run stopped on an error.
     Stopped,
 }
 
-impl<T, E> Shared<T, E> {
-    /// Allocates the window of `capacity` results up front.
-    pub(super) fn new(capacity: usize, ordered: bool) -> Self {
+impl<'w, T, E> Shared<'w, T, E> {
+    /// Allocates room for `capacity` results up front.
+    pub(super) fn new(ring: &'w Worker<Chunk>, capacity: usize, ordered: bool) -> Self {
         let waiting = if ordered {
             Waiting::Ordered((0..capacity).map(|_| None).collect())
         } else {
@@ -78,7 +85,6 @@ impl<T, E> Shared<T, E> {
         Self {
             state: Mutex::new(State {
                 waiting,
-                capacity,
                 consumed: 0,
                 total: None,
                 error: None,
@@ -86,22 +92,16 @@ impl<T, E> Shared<T, E> {
             }),
             stopped: AtomicBool::new(false),
             result_ready: Condvar::new(),
-            space_freed: Condvar::new(),
+            ring,
+            capacity,
         }
     }
 
-    /// Locks the state. A panic never happens while the lock is held (no user
-    /// code runs under it), so a poisoned lock still guards consistent state.
-    fn lock(&self) -> MutexGuard<'_, State<T, E>> {
+    /// Locks the state. No code of the caller runs under the lock, so no
+    /// panic poisons it, and a poisoned lock would still guard consistent
+    /// state.
+    fn lock(&self) -> MutexGuard<'_, State<'w, T, E>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn wait<'a>(
-        &self,
-        condvar: &Condvar,
-        guard: MutexGuard<'a, State<T, E>>,
-    ) -> MutexGuard<'a, State<T, E>> {
-        condvar.wait(guard).unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Returns whether the run stopped on an error.
@@ -110,8 +110,8 @@ impl<T, E> Shared<T, E> {
         self.stopped.load(Ordering::Relaxed)
     }
 
-    /// Records `error` if it is the first one, stops the run and wakes every
-    /// waiter.
+    /// Records `error` if it is the first one, stops the run, closes the ring
+    /// so that the reader's next claim fails, and wakes the folding thread.
     pub(super) fn fail(&self, error: PipelineError<E>) {
         let mut state = self.lock();
         if state.error.is_none() {
@@ -121,53 +121,32 @@ impl<T, E> Shared<T, E> {
         self.stopped.store(true, Ordering::Relaxed);
         drop(state);
 
+        self.ring.close();
         self.result_ready.notify_all();
-        self.space_freed.notify_all();
     }
 
-    /// Blocks the reader until the result of chunk `seq` has a free cell.
-    /// Returns `false` if the run stopped.
-    pub(super) fn admit(&self, seq: u64) -> bool {
+    /// Hands over the result of chunk `seq` with the chunk's slot.
+    pub(super) fn deliver(&self, seq: u64, result: T, slot: Taken<'w, Chunk>) {
         let mut state = self.lock();
-        if let Waiting::Ordered(_) = state.waiting {
-            while !state.stopped && seq >= state.consumed + state.capacity as u64 {
-                state = self.wait(&self.space_freed, state);
+        match &mut state.waiting {
+            Waiting::Ordered(cells) => {
+                let cell = &mut cells[(seq % self.capacity as u64) as usize];
+                debug_assert!(
+                    cell.is_none(),
+                    "result {seq} found its cell taken; more than `slots` chunks in flight"
+                );
+                *cell = Some((result, slot));
             }
-        }
-        !state.stopped
-    }
-
-    /// Hands over the result of chunk `seq`, waiting for space in an
-    /// unordered run. Returns `false` if the run stopped.
-    pub(super) fn deliver(&self, seq: u64, result: T) -> bool {
-        let mut state = self.lock();
-        loop {
-            if state.stopped {
-                return false;
-            }
-            let capacity = state.capacity;
-            match &mut state.waiting {
-                Waiting::Ordered(cells) => {
-                    let cell = &mut cells[(seq % capacity as u64) as usize];
-                    debug_assert!(
-                        cell.is_none(),
-                        "the reader admitted chunk {seq} into a full cell"
-                    );
-                    *cell = Some(result);
-                    break;
-                }
-                Waiting::Unordered(queue) if queue.len() < capacity => {
-                    queue.push_back((seq, result));
-                    break;
-                }
-                Waiting::Unordered(_) => state = self.wait(&self.space_freed, state),
+            Waiting::Unordered(queue) => {
+                debug_assert!(
+                    queue.len() < self.capacity,
+                    "more than `slots` chunks in flight"
+                );
+                queue.push_back((seq, (result, slot)));
             }
         }
         drop(state);
-
-        // Only the folding thread waits for results.
         self.result_ready.notify_one();
-        true
     }
 
     /// Records that the input ended after `total` chunks.
@@ -179,7 +158,7 @@ impl<T, E> Shared<T, E> {
     }
 
     /// Waits for the next result to fold.
-    pub(super) fn next_result(&self) -> Next<T> {
+    pub(super) fn next_result(&self) -> Next<'w, T> {
         let mut state = self.lock();
         loop {
             if state.stopped {
@@ -187,24 +166,24 @@ impl<T, E> Shared<T, E> {
             }
 
             let next_seq = state.consumed;
-            let capacity = state.capacity as u64;
             let ready = match &mut state.waiting {
-                Waiting::Ordered(cells) => cells[(next_seq % capacity) as usize]
+                Waiting::Ordered(cells) => cells[(next_seq % self.capacity as u64) as usize]
                     .take()
-                    .map(|result| (next_seq, result)),
+                    .map(|held| (next_seq, held)),
                 Waiting::Unordered(queue) => queue.pop_front(),
             };
-            if let Some((seq, result)) = ready {
+            if let Some((seq, held)) = ready {
                 state.consumed += 1;
-                drop(state);
-                self.space_freed.notify_all();
-                return Next::Result(seq, result);
+                return Next::Result(seq, held);
             }
 
             if state.total == Some(state.consumed) {
                 return Next::Done;
             }
-            state = self.wait(&self.result_ready, state);
+            state = self
+                .result_ready
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
         }
     }
 

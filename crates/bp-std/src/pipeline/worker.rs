@@ -11,12 +11,12 @@ use super::{error::panic_message, results::Shared, Chunk, PipelineError, ThreadR
 
 /// Takes chunks and runs the worker function on them until the ring is
 /// drained or the run stops. Catches a panic of the factory or the worker
-/// function, records it and closes the ring so that the reader stops.
-pub(super) fn run_worker<F, W, T, E>(
+/// function and records it, which stops the run.
+pub(super) fn run_worker<'w, F, W, T, E>(
     index: usize,
-    worker: &Worker<Chunk>,
+    ring: &'w Worker<Chunk>,
     make_worker: &F,
-    shared: &Shared<T, E>,
+    shared: &Shared<'w, T, E>,
 ) where
     F: Fn(usize) -> W,
     W: FnMut(&mut Chunk) -> Result<T, E>,
@@ -26,7 +26,7 @@ pub(super) fn run_worker<F, W, T, E>(
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
         let mut work = make_worker(index);
 
-        while let Some(mut taken) = worker.take() {
+        while let Some(mut taken) = ring.take() {
             if shared.is_stopped() {
                 return;
             }
@@ -35,18 +35,13 @@ pub(super) fn run_worker<F, W, T, E>(
             current_seq.set(Some(seq));
             taken.set_seq(seq);
             let result = work(&mut taken);
-            // Release the slot before handing the result over, so that the
-            // reader can refill it while the fold catches up.
-            drop(taken);
             current_seq.set(None);
 
             match result {
-                Ok(value) => {
-                    if !shared.deliver(seq, value) {
-                        return;
-                    }
-                }
+                // The slot stays in flight until the result is folded.
+                Ok(value) => shared.deliver(seq, value, taken),
                 Err(error) => {
+                    drop(taken);
                     shared.fail(PipelineError::Worker { seq, error });
                     return;
                 }
@@ -60,10 +55,5 @@ pub(super) fn run_worker<F, W, T, E>(
             seq: current_seq.get(),
             message: panic_message(&*payload),
         });
-    }
-    if shared.is_stopped() {
-        // Fail the reader's next claim at once instead of when the last
-        // worker thread ends.
-        worker.close();
     }
 }
