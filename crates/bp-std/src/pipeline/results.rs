@@ -28,14 +28,14 @@ use crate::ring::{Taken, Worker};
 use super::{Chunk, PipelineError};
 
 /// A result and the slot of its chunk, released once the result is folded.
-type Held<'w, T> = (T, Taken<'w, Chunk>);
+type Pending<'w, T> = (T, Taken<'w, Chunk>);
 
 /// Results waiting to be folded.
 enum Waiting<'w, T> {
     /// One cell per sequence number modulo the capacity.
-    Ordered(Vec<Option<Held<'w, T>>>),
+    Ordered(Vec<Option<Pending<'w, T>>>),
     /// Completion order, with each chunk's sequence number.
-    Unordered(VecDeque<(u64, Held<'w, T>)>),
+    Unordered(VecDeque<(u64, Pending<'w, T>)>),
 }
 
 struct State<'w, T, E> {
@@ -67,7 +67,7 @@ pub(super) struct Shared<'w, T, E> {
 /// The folding thread's next step.
 pub(super) enum Next<'w, T> {
     /// The next result, its chunk's sequence number and its slot.
-    Result(u64, Held<'w, T>),
+    Result(u64, Pending<'w, T>),
     /// Every chunk's result was folded.
     Done,
     /// The run stopped on an error.
