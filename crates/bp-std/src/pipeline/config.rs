@@ -33,9 +33,9 @@ pub struct PipelineConfig {
 }
 
 impl PipelineConfig {
-    /// Upper bound of the memory that the ring and the result window hold:
-    /// `slots` slots of `chunk_size + history_size` bytes, plus `slots`
-    /// results of the worker function (not counted here).
+    /// Returns the bytes of the ring's chunk buffers: `slots` slots of
+    /// `chunk_size + history_size` bytes. Results of the worker function
+    /// come on top, at most `high` of them at once.
     pub fn ring_bytes(&self) -> usize {
         self.slots * (self.chunk_size + self.history_size)
     }
