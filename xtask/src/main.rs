@@ -15,7 +15,7 @@ use std::path::{self, Path, PathBuf};
 use std::process::ExitCode;
 
 use step::{Context, Report, Step};
-use steps::STEPS;
+use steps::{STEPS, STEP_OPTIONS};
 
 /// Commands that are not steps. A step must not take one of these names.
 const RESERVED_COMMANDS: &[&str] = &["ci", "help"];
@@ -36,13 +36,22 @@ fn main() -> ExitCode {
         }
     };
 
-    let (selected, strict) = match invocation {
+    let (selected, strict, ci, options) = match invocation {
         Invocation::Help => {
             print!("{}", help_text());
             return ExitCode::SUCCESS;
         }
-        Invocation::Ci { strict } => (STEPS.iter().filter(|step| step.in_ci).collect(), strict),
-        Invocation::Step { step, strict } => (vec![step], strict),
+        Invocation::Ci { strict } => (
+            STEPS.iter().filter(|step| step.in_ci).collect(),
+            strict,
+            true,
+            Vec::new(),
+        ),
+        Invocation::Step {
+            step,
+            strict,
+            options,
+        } => (vec![step], strict, false, options),
     };
 
     let mut context = match enter_workspace() {
@@ -52,6 +61,8 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILED);
         }
     };
+    context.ci = ci;
+    context.options = options;
 
     // On CI a skipped step would hide a missing install step, so CI=true
     // implies --strict.
@@ -69,33 +80,70 @@ fn main() -> ExitCode {
 #[derive(Debug)]
 enum Invocation {
     Help,
-    Ci { strict: bool },
-    Step { step: &'static Step, strict: bool },
+    Ci {
+        strict: bool,
+    },
+    Step {
+        step: &'static Step,
+        strict: bool,
+        /// Step options and their values, such as `("--seconds", "30")`.
+        options: Vec<(&'static str, String)>,
+    },
 }
 
-/// Parses `<command> [--strict]`, or `--help` alone.
+/// Parses `<command> [--strict] [<step option> <value>]...`, or `--help`
+/// alone.
 fn parse_args(args: &[String]) -> Result<Invocation, String> {
     let mut command = None;
     let mut strict = false;
-    for arg in args {
+    let mut options = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" | "help" => return Ok(Invocation::Help),
             "--strict" => strict = true,
             option if option.starts_with('-') => {
-                return Err(format!("unknown option `{option}`"));
+                let Some(&(_, name, _)) = STEP_OPTIONS.iter().find(|(_, name, _)| *name == option)
+                else {
+                    return Err(format!("unknown option `{option}`"));
+                };
+                let value = args
+                    .next()
+                    .ok_or_else(|| format!("option `{option}` needs a value"))?;
+                if !value.parse::<u64>().is_ok_and(|number| number > 0) {
+                    return Err(format!(
+                        "invalid value `{value}` for `{option}`: expected a positive integer"
+                    ));
+                }
+                options.push((name, value.clone()));
             }
             name if command.is_none() => command = Some(name),
             extra => return Err(format!("unexpected argument `{extra}`; give one command")),
         }
     }
 
+    let Some(command) = command else {
+        return Err("missing command".to_owned());
+    };
+    let applies = |name: &str| {
+        STEP_OPTIONS
+            .iter()
+            .any(|(step, option, _)| *step == command && *option == name)
+    };
+    if let Some((name, _)) = options.iter().find(|(name, _)| !applies(name)) {
+        return Err(format!("option `{name}` does not apply to `{command}`"));
+    }
+
     match command {
-        None => Err("missing command".to_owned()),
-        Some("ci") => Ok(Invocation::Ci { strict }),
-        Some(name) => STEPS
+        "ci" => Ok(Invocation::Ci { strict }),
+        name => STEPS
             .iter()
             .find(|step| step.name == name)
-            .map(|step| Invocation::Step { step, strict })
+            .map(|step| Invocation::Step {
+                step,
+                strict,
+                options,
+            })
             .ok_or_else(|| format!("unknown command `{name}`")),
     }
 }
@@ -126,6 +174,9 @@ fn help_text() -> String {
              \x20 --strict    fail a step whose toolchain, component or target is missing and\n\
              \x20             cannot be installed (by default such a step is reported as SKIPPED)\n\
              \x20 -h, --help  print this help\n";
+    for (step, option, about) in STEP_OPTIONS {
+        text += &format!("  {option} <value>  ({step} only) {about}\n");
+    }
     text
 }
 
@@ -154,6 +205,8 @@ fn enter_workspace() -> Result<Context, String> {
     Ok(Context {
         target_dir: target_dir.unwrap_or_else(|| root.join("target")),
         tally: Default::default(),
+        ci: false,
+        options: Vec::new(),
     })
 }
 
@@ -212,12 +265,46 @@ mod tests {
         let invocation = parse(&["miri"]).unwrap();
 
         match invocation {
-            Invocation::Step { step, strict } => {
+            Invocation::Step {
+                step,
+                strict,
+                options,
+            } => {
                 assert_eq!(step.name, "miri");
                 assert!(!strict);
+                assert!(options.is_empty());
             }
             other => panic!("expected the miri step, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn parse_args_reads_step_option() {
+        let invocation = parse(&["fuzz", "--seconds", "5"]).unwrap();
+
+        match invocation {
+            Invocation::Step { step, options, .. } => {
+                assert_eq!(step.name, "fuzz");
+                assert_eq!(options, [("--seconds", "5".to_owned())]);
+            }
+            other => panic!("expected the fuzz step, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parse_args_rejects_misplaced_step_option() {
+        assert_eq!(
+            parse(&["ci", "--seconds", "5"]).unwrap_err(),
+            "option `--seconds` does not apply to `ci`"
+        );
+        assert_eq!(
+            parse(&["fuzz", "--seconds"]).unwrap_err(),
+            "option `--seconds` needs a value"
+        );
+        assert_eq!(
+            parse(&["fuzz", "--seconds", "0"]).unwrap_err(),
+            "invalid value `0` for `--seconds`: expected a positive integer"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Named steps, the runner that times them, and the closing summary table.
 
 use std::fmt;
+use std::io;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,23 @@ pub struct Context {
     pub target_dir: PathBuf,
     /// Tests counted from the `test result:` lines of every test run.
     pub tally: TestTally,
+    /// Whether the steps run as part of `cargo xtask ci`, where long steps
+    /// take their short form.
+    pub ci: bool,
+    /// Options given on the command line for the selected step, by name, in
+    /// the order given; see [`STEP_OPTIONS`](crate::steps::STEP_OPTIONS).
+    pub options: Vec<(&'static str, String)>,
+}
+
+impl Context {
+    /// Returns the last value given for the step option `name`, if any.
+    pub fn option(&self, name: &str) -> Option<&str> {
+        self.options
+            .iter()
+            .rev()
+            .find(|(option, _)| *option == name)
+            .map(|(_, value)| value.as_str())
+    }
 }
 
 /// Failure of a step.
@@ -39,6 +57,8 @@ pub enum StepError {
     /// A tool the step needs is missing and could not be installed. The
     /// runner reports the step as skipped unless it runs in strict mode.
     Unavailable(Missing),
+    /// A file or directory of the workspace could not be read or created.
+    Io { path: PathBuf, source: io::Error },
 }
 
 impl fmt::Display for StepError {
@@ -46,6 +66,7 @@ impl fmt::Display for StepError {
         match self {
             Self::Command(error) => error.fmt(f),
             Self::Unavailable(missing) => missing.fmt(f),
+            Self::Io { path, source } => write!(f, "{}: {source}", path.display()),
         }
     }
 }
@@ -55,6 +76,7 @@ impl std::error::Error for StepError {
         match self {
             Self::Command(error) => Some(error),
             Self::Unavailable(missing) => Some(missing),
+            Self::Io { source, .. } => Some(source),
         }
     }
 }
@@ -223,6 +245,8 @@ mod tests {
         Context {
             target_dir: PathBuf::from("target"),
             tally: TestTally::default(),
+            ci: false,
+            options: Vec::new(),
         }
     }
 

@@ -4,10 +4,13 @@
 
 use std::env;
 use std::ffi::OsString;
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
 
-use crate::cmd::Cmd;
+use crate::cmd::{Cmd, CmdError};
 use crate::step::{Context, Step, StepError};
-use crate::toolchain::{self, NIGHTLY};
+use crate::toolchain::{self, Missing, NIGHTLY};
 
 /// Every step, in the order `cargo xtask ci` runs them: fast checks first, so
 /// a formatting slip fails in seconds rather than after the test build.
@@ -54,7 +57,33 @@ pub const STEPS: &[Step] = &[
         in_ci: true,
         run: doc,
     },
+    Step {
+        name: "tsan",
+        about: "run the bp-std stress tests under ThreadSanitizer (nightly, -Zbuild-std)",
+        in_ci: true,
+        run: tsan,
+    },
+    Step {
+        name: "fuzz",
+        about: "run each cargo-fuzz target in fuzz/ for --seconds (nightly, cargo-fuzz)",
+        in_ci: true,
+        run: fuzz,
+    },
+    Step {
+        name: "mutants",
+        about: "mutation-test bp-core with cargo-mutants against its unit tests and loom models",
+        in_ci: false,
+        run: mutants,
+    },
 ];
+
+/// Options that steps take on the command line: the step, the option and
+/// its help line. Each option takes one value, a positive integer.
+pub const STEP_OPTIONS: &[(&str, &str, &str)] = &[(
+    "fuzz",
+    "--seconds",
+    "seconds to run each fuzz target (default 60, and 30 within ci)",
+)];
 
 /// Bare-metal targets that bp-core must build for, with the features each
 /// needs. Targets without compare-and-swap need `critical-section`; a library
@@ -64,6 +93,43 @@ const NOSTD_BUILDS: &[(&str, &[&str])] = &[
     ("thumbv6m-none-eabi", &["critical-section"]),
     ("riscv32imc-unknown-none-elf", &["critical-section"]),
 ];
+
+/// Seconds per fuzz target of `cargo xtask fuzz` without `--seconds`.
+const FUZZ_SECONDS: u64 = 60;
+
+/// Seconds per fuzz target within `cargo xtask ci`.
+const CI_FUZZ_SECONDS: u64 = 30;
+
+/// libFuzzer's limit for one input, in seconds. Inputs are at most a few
+/// kilobytes of operations on one thread and take microseconds, so an input
+/// that runs this long is a hang.
+const FUZZ_INPUT_TIMEOUT_SECS: u64 = 10;
+
+/// Directory of the cargo-fuzz project.
+const FUZZ_DIR: &str = "fuzz";
+
+/// The one target that the ThreadSanitizer step builds for: `-Zbuild-std`
+/// needs an explicit target, and the sanitizer runtime used here is the
+/// x86_64 Linux one.
+const TSAN_TARGET: &str = "x86_64-unknown-linux-gnu";
+
+const TSAN_FLAGS: &str = "-Zsanitizer=thread";
+
+/// Directory of the bp-std integration tests; the stress tests are those
+/// whose file name contains `stress`.
+const STRESS_TEST_DIR: &str = "crates/bp-std/tests";
+
+/// Stress test sizes under ThreadSanitizer, which slows every memory access
+/// down, unless the caller set them. They keep the step to minutes.
+const TSAN_STRESS_SIZES: &[(&str, &str)] = &[
+    ("BP_STRESS_CHUNKS", "5000"),
+    ("BP_STRESS_OPS", "20000"),
+    ("BP_STRESS_SECS", "1"),
+];
+
+/// ThreadSanitizer options: stop at the first report, so the test binary
+/// fails with it.
+const TSAN_OPTIONS: &str = "halt_on_error=1";
 
 /// Crates whose unit tests run under Miri.
 const MIRI_PACKAGES: &[&str] = &["bp-core", "bp-std"];
@@ -152,6 +218,230 @@ fn doc(_: &mut Context) -> Result<(), StepError> {
     Ok(())
 }
 
+fn tsan(context: &mut Context) -> Result<(), StepError> {
+    if !cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+        return Err(Missing {
+            what: format!("ThreadSanitizer for {TSAN_TARGET}"),
+            reason: "this step runs on x86_64 Linux hosts only".to_owned(),
+        }
+        .into());
+    }
+    toolchain::ensure_nightly_src()?;
+
+    // The sanitizer changes every crate's build, the standard library's too,
+    // so it gets its own target directory.
+    let nightly = format!("+{NIGHTLY}");
+    let mut command = Cmd::new("cargo")
+        .args([&nightly, "test", "-Zbuild-std", "--target", TSAN_TARGET])
+        .args(["-p", "bp-std"]);
+    for test in stress_tests()? {
+        command = command.args(["--test", &test]);
+    }
+    command = command
+        .env("RUSTFLAGS", append_flags("RUSTFLAGS", TSAN_FLAGS))
+        .env("RUSTDOCFLAGS", append_flags("RUSTDOCFLAGS", TSAN_FLAGS))
+        .env("TSAN_OPTIONS", append_flags("TSAN_OPTIONS", TSAN_OPTIONS))
+        .env("CARGO_TARGET_DIR", context.target_dir.join("tsan"));
+    for (name, value) in TSAN_STRESS_SIZES {
+        if env::var_os(name).is_none() {
+            command = command.env(name, value);
+        }
+    }
+    command.run_tests(&mut context.tally)?;
+    Ok(())
+}
+
+/// Returns the names of the bp-std stress tests, sorted.
+fn stress_tests() -> Result<Vec<String>, StepError> {
+    let names = file_stems(Path::new(STRESS_TEST_DIR), "rs")?;
+    Ok(names
+        .into_iter()
+        .filter(|name| name.contains("stress"))
+        .collect())
+}
+
+fn fuzz(context: &mut Context) -> Result<(), StepError> {
+    let seconds = match context.option("--seconds") {
+        Some(value) => value.parse().expect("parse_args checks step option values"),
+        None if context.ci => CI_FUZZ_SECONDS,
+        None => FUZZ_SECONDS,
+    };
+    toolchain::ensure_nightly()?;
+    toolchain::ensure_cargo_tool("cargo-fuzz", "fuzz")?;
+
+    let nightly = format!("+{NIGHTLY}");
+    let target_dir = context.target_dir.join("fuzz");
+    let targets = file_stems(&Path::new(FUZZ_DIR).join("fuzz_targets"), "rs")?;
+    for target in &targets {
+        let mut run = Cmd::new("cargo")
+            .args([&nightly, "fuzz", "run", "--target-dir"])
+            .arg(&target_dir)
+            .arg(target);
+
+        // Within ci the new inputs go to a scratch corpus and the committed
+        // one is only read, so the checkout stays clean. Otherwise libFuzzer
+        // adds them to fuzz/corpus/<target>, to be minimized and committed.
+        if context.ci {
+            let scratch = target_dir.join("scratch-corpus").join(target);
+            fs::create_dir_all(&scratch).map_err(|source| StepError::Io {
+                path: scratch.clone(),
+                source,
+            })?;
+            run = run
+                .arg(&scratch)
+                .arg(Path::new(FUZZ_DIR).join("corpus").join(target));
+        }
+
+        let result = run
+            .arg("--")
+            .arg(format!("-max_total_time={seconds}"))
+            .arg(format!("-timeout={FUZZ_INPUT_TIMEOUT_SECS}"))
+            .arg("-print_final_stats=1")
+            .run();
+        if let Err(error) = result {
+            eprintln!(
+                "xtask: fuzz target {target} failed. Copy the input that libFuzzer saved \
+                 under {FUZZ_DIR}/artifacts/{target}/ to {FUZZ_DIR}/regressions/{target}/, \
+                 so that `cargo test -p bp-fuzz-model` replays it, and fix the bug."
+            );
+            return Err(error.into());
+        }
+    }
+    Ok(())
+}
+
+fn mutants(context: &mut Context) -> Result<(), StepError> {
+    toolchain::ensure_cargo_tool("cargo-mutants", "mutants")?;
+    let output = context.target_dir.join("mutants");
+
+    // Pass 1: every mutant of bp-core against its unit tests, which take
+    // seconds per mutant.
+    let unit_output = output.join("unit");
+    let unit = Cmd::new("cargo")
+        .args(["mutants", "-p", "bp-core", "--cargo-test-arg=--lib", "-o"])
+        .arg(&unit_output);
+    run_mutants(unit)?;
+    let unit_outcomes = MutantOutcomes::read(&unit_output)?;
+    eprintln!("xtask: unit tests: {unit_outcomes}");
+    if unit_outcomes.missed.is_empty() {
+        return Ok(());
+    }
+
+    // Pass 2: the survivors against the loom models, which take minutes per
+    // mutant, in a release build with `--cfg loom`.
+    let loom_output = output.join("loom");
+    let mut loom = Cmd::new("cargo")
+        .args(["mutants", "-p", "bp-core", "--test-package", "loom-tests"])
+        .args(["--cargo-test-arg=--release", "-o"])
+        .arg(&loom_output)
+        .env("RUSTFLAGS", append_flags("RUSTFLAGS", "--cfg loom"));
+    for name in &unit_outcomes.missed {
+        loom = loom.arg("--re").arg(format!("^{}$", escape_regex(name)));
+    }
+    run_mutants(loom)?;
+    let loom_outcomes = MutantOutcomes::read(&loom_output)?;
+    eprintln!("xtask: loom models, on the survivors: {loom_outcomes}");
+
+    let tested = unit_outcomes.tested();
+    let caught = tested - loom_outcomes.missed.len();
+    eprintln!(
+        "xtask: mutation score of bp-core: {caught} of {tested} viable mutants caught ({:.1}%)",
+        100.0 * caught as f64 / tested as f64
+    );
+    for name in &loom_outcomes.missed {
+        eprintln!("xtask: missed: {name}");
+    }
+    Ok(())
+}
+
+/// Runs a cargo-mutants command. Exit codes 2 (mutants missed) and 3 (tests
+/// timed out) are results, read from its output directory; any other
+/// failure fails the step.
+fn run_mutants(command: Cmd) -> Result<(), StepError> {
+    match command.run() {
+        Ok(()) => Ok(()),
+        Err(CmdError::Failed { status, .. }) if matches!(status.code(), Some(2 | 3)) => Ok(()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The outcome lists that cargo-mutants writes to `mutants.out`.
+struct MutantOutcomes {
+    caught: Vec<String>,
+    missed: Vec<String>,
+    timeout: Vec<String>,
+    unviable: Vec<String>,
+}
+
+impl MutantOutcomes {
+    /// Reads the lists from `<output>/mutants.out/`.
+    fn read(output: &Path) -> Result<Self, StepError> {
+        let list = |name: &str| -> Result<Vec<String>, StepError> {
+            let path = output.join("mutants.out").join(name);
+            let text = fs::read_to_string(&path).map_err(|source| StepError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            Ok(text.lines().map(str::to_owned).collect())
+        };
+        Ok(Self {
+            caught: list("caught.txt")?,
+            missed: list("missed.txt")?,
+            timeout: list("timeout.txt")?,
+            unviable: list("unviable.txt")?,
+        })
+    }
+
+    /// Returns the number of mutants that built, so that tests ran on them.
+    fn tested(&self) -> usize {
+        self.caught.len() + self.missed.len() + self.timeout.len()
+    }
+}
+
+impl fmt::Display for MutantOutcomes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} caught, {} timed out (caught by the time limit), {} missed, {} unviable",
+            self.caught.len(),
+            self.timeout.len(),
+            self.missed.len(),
+            self.unviable.len()
+        )
+    }
+}
+
+/// Escapes the regular expression metacharacters in `text`.
+fn escape_regex(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// Returns the stems of the files in `dir` with extension `extension`, sorted.
+fn file_stems(dir: &Path, extension: &str) -> Result<Vec<String>, StepError> {
+    let io_error = |source| StepError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut stems = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io_error)? {
+        let path: PathBuf = entry.map_err(io_error)?.path();
+        if path.extension().is_some_and(|found| found == extension) {
+            if let Some(stem) = path.file_stem().and_then(|stem| stem.to_str()) {
+                stems.push(stem.to_owned());
+            }
+        }
+    }
+    stems.sort();
+    Ok(stems)
+}
+
 /// Returns the current value of the flags variable `name` with `extra`
 /// appended, so flags the caller set are kept.
 fn append_flags(name: &str, extra: &str) -> OsString {
@@ -177,6 +467,26 @@ mod tests {
                 later.iter().all(|other| other.name != step.name),
                 "step name `{}` appears twice",
                 step.name
+            );
+        }
+    }
+
+    #[test]
+    fn escape_regex_escapes_mutant_name() {
+        let name = "src/a.rs:3:5: replace Gate<P>::f -> &[u8] with Box::leak(x)";
+
+        assert_eq!(
+            escape_regex(name),
+            r"src/a\.rs:3:5: replace Gate<P>::f -> &\[u8\] with Box::leak\(x\)"
+        );
+    }
+
+    #[test]
+    fn step_options_name_existing_steps() {
+        for (step, option, _) in STEP_OPTIONS {
+            assert!(
+                STEPS.iter().any(|known| known.name == *step),
+                "option `{option}` names the unknown step `{step}`"
             );
         }
     }

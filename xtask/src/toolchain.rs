@@ -93,6 +93,14 @@ pub fn ensure_miri() -> Result<(), Missing> {
         Cmd::new("rustup").args(["component", "add", "--toolchain", NIGHTLY, "miri"]);
     ensure("component miri (nightly)", miri_works, install_miri)?;
 
+    ensure_nightly_src()
+}
+
+/// Makes sure the nightly toolchain and its standard library source are
+/// installed, for `-Zbuild-std` builds.
+pub fn ensure_nightly_src() -> Result<(), Missing> {
+    ensure_nightly()?;
+
     let library = sysroot(Some(NIGHTLY))?.join("lib/rustlib/src/rust/library");
     let install_src =
         Cmd::new("rustup").args(["component", "add", "--toolchain", NIGHTLY, "rust-src"]);
@@ -101,6 +109,14 @@ pub fn ensure_miri() -> Result<(), Missing> {
         || library.is_dir(),
         install_src,
     )
+}
+
+/// Makes sure the cargo subcommand `cargo <subcommand>` works, installing
+/// the crate `package` with `cargo install --locked` when it does not.
+pub fn ensure_cargo_tool(package: &str, subcommand: &str) -> Result<(), Missing> {
+    let works = || Cmd::new("cargo").args([subcommand, "--version"]).succeeds();
+    let install = Cmd::new("cargo").args(["install", package, "--locked"]);
+    ensure(&format!("cargo subcommand {subcommand} ({package})"), works, install)
 }
 
 /// Checks with `is_present`, runs `install` if that fails, and checks again.
