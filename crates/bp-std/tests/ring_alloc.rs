@@ -40,6 +40,10 @@ const WARM_UP_CHUNKS: u64 = 1_000;
 const MEASURED_CHUNKS: u64 = 20_000;
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "counts allocations, not undefined behaviour, and takes minutes under Miri"
+)]
 fn steady_state_makes_no_allocation() {
     let (producer, worker) = bounded(
         RingConfig {

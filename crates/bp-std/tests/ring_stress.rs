@@ -1,8 +1,8 @@
 //! One producer and several workers on a small ring, one worker sometimes
 //! holding its slot for a long time, with a progress watchdog.
 //!
-//! `BP_STRESS_CHUNKS` sets the number of chunks (default 100000); a soak run
-//! can raise it freely.
+//! `BP_STRESS_CHUNKS` sets the number of chunks per round (default 100000,
+//! 300 under Miri); a soak run can raise it freely.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::thread;
@@ -24,7 +24,7 @@ fn chunk_count() -> u64 {
     std::env::var("BP_STRESS_CHUNKS")
         .ok()
         .and_then(|value| value.parse().ok())
-        .unwrap_or(100_000)
+        .unwrap_or(if cfg!(miri) { 300 } else { 100_000 })
 }
 
 /// Payload of chunk `seq`: every word derived from it, so a torn or stale
