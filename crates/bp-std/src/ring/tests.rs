@@ -124,3 +124,10 @@ fn panicking_worker_releases_its_slot() {
     assert_eq!(producer.in_flight(), 0);
     assert!(producer.try_claim().is_ok());
 }
+
+// The pipeline hands a taken chunk from a worker thread to the folding thread.
+static_assertions::assert_impl_all!(Taken<'static, Vec<u8>>: Send, Sync);
+static_assertions::assert_impl_all!(Producer<Vec<u8>>: Send);
+static_assertions::assert_not_impl_any!(Producer<Vec<u8>>: Sync, Clone);
+static_assertions::assert_impl_all!(Worker<Vec<u8>>: Send, Sync, Clone);
+static_assertions::assert_not_impl_any!(Claim<'static, Vec<u8>>: Send);
