@@ -7,6 +7,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::cmd::{Cmd, CmdError};
 use crate::step::{Context, Step, StepError};
@@ -52,6 +53,12 @@ pub const STEPS: &[Step] = &[
         run: nostd,
     },
     Step {
+        name: "qemu",
+        about: "build the example firmware and run it under qemu-system-arm",
+        in_ci: true,
+        run: qemu,
+    },
+    Step {
         name: "doc",
         about: "build the workspace docs with rustdoc warnings denied",
         in_ci: true,
@@ -93,6 +100,13 @@ const NOSTD_BUILDS: &[(&str, &[&str])] = &[
     ("thumbv6m-none-eabi", &["critical-section"]),
     ("riscv32imc-unknown-none-elf", &["critical-section"]),
 ];
+
+/// Target of the example firmware in `firmware/`, a Cortex-M3.
+const FIRMWARE_TARGET: &str = "thumbv7m-none-eabi";
+
+/// Time limit for one firmware run under QEMU. A passing run takes seconds;
+/// a firmware that hangs is killed and fails the step.
+const QEMU_LIMIT: Duration = Duration::from_secs(120);
 
 /// Seconds per fuzz target of `cargo xtask fuzz` without `--seconds`.
 const FUZZ_SECONDS: u64 = 60;
@@ -207,6 +221,36 @@ fn nostd(_: &mut Context) -> Result<(), StepError> {
         }
         build.run()?;
     }
+    Ok(())
+}
+
+fn qemu(context: &mut Context) -> Result<(), StepError> {
+    toolchain::ensure_targets(&[FIRMWARE_TARGET])?;
+    toolchain::ensure_debian_package("qemu-system-arm", "qemu-system-arm")?;
+
+    // The firmware is a workspace of its own that builds for one target only,
+    // so `cargo build --workspace` never compiles it.
+    let target_dir = context.target_dir.join("firmware");
+    Cmd::new("cargo")
+        .args(["build", "--release", "--target", FIRMWARE_TARGET])
+        .args(["--manifest-path", "firmware/Cargo.toml"])
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .run()?;
+
+    // The firmware ends with a semihosting exit call, and with
+    // `target=native` QEMU turns it into its own exit status: 0 only for the
+    // "application exit" reason, which the firmware gives only when every
+    // check passed. A panic or failed check exits with 1.
+    let firmware = target_dir
+        .join(FIRMWARE_TARGET)
+        .join("release")
+        .join("bp-firmware");
+    Cmd::new("qemu-system-arm")
+        .args(["-cpu", "cortex-m3", "-machine", "lm3s6965evb", "-nographic"])
+        .args(["-semihosting-config", "enable=on,target=native"])
+        .arg("-kernel")
+        .arg(&firmware)
+        .run_with_limit(QEMU_LIMIT)?;
     Ok(())
 }
 

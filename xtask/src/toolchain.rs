@@ -1,7 +1,8 @@
-//! Installing the rustup toolchains, components and targets that steps need.
+//! Installing the rustup toolchains, components and targets, and the Debian
+//! packages, that steps need.
 //!
-//! Each `ensure_*` function checks first and calls rustup only for what is
-//! missing, so a provisioned machine makes no network requests.
+//! Each `ensure_*` function checks first and calls rustup or apt-get only for
+//! what is missing, so a provisioned machine makes no network requests.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -12,9 +13,13 @@ use crate::cmd::{Cmd, CmdError};
 /// The toolchain used by the Miri step and other nightly-only steps.
 pub const NIGHTLY: &str = "nightly";
 
-/// Time limit for one rustup download. A minimal nightly toolchain is a few
-/// hundred MB, so this allows a slow connection but not a hung one.
+/// Time limit for one rustup or apt-get install. A minimal nightly toolchain
+/// is a few hundred MB, so this allows a slow connection but not a hung one.
 const INSTALL_LIMIT: Duration = Duration::from_secs(10 * 60);
+
+/// Seconds an apt-get call waits for the dpkg lock held by another package
+/// manager before it fails.
+const APT_LOCK_WAIT_SECS: u64 = 120;
 
 /// A tool that was missing and could not be installed.
 #[derive(Debug)]
@@ -94,6 +99,29 @@ pub fn ensure_miri() -> Result<(), Missing> {
     ensure("component miri (nightly)", miri_works, install_miri)?;
 
     ensure_nightly_src()
+}
+
+/// Makes sure `program` runs, installing the Debian package `package` and its
+/// dependencies, without recommended packages, when it does not. A failed
+/// install is retried once after `apt-get update`, because a stale package
+/// index is the usual cause. Each apt-get call waits up to
+/// `APT_LOCK_WAIT_SECS` for another package manager to release the dpkg lock.
+///
+/// NOTE: `-y` also accepts removals that the dependencies force. On Debian 12
+/// with qemu-utils from bookworm-backports, installing qemu-system-arm
+/// removes that qemu-utils, which breaks bookworm's qemu-system-common.
+pub fn ensure_debian_package(package: &str, program: &str) -> Result<(), Missing> {
+    let works = || Cmd::new(program).arg("--version").succeeds();
+    let apt_get = format!("apt-get -o DPkg::Lock::Timeout={APT_LOCK_WAIT_SECS}");
+    let options = "-y --no-install-recommends";
+    let script = format!(
+        "{apt_get} install {options} {package} || \
+         {{ {apt_get} update && {apt_get} install {options} {package}; }}"
+    );
+    let install = Cmd::new("sh")
+        .args(["-c", &script])
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    ensure(&format!("Debian package {package}"), works, install)
 }
 
 /// Makes sure the nightly toolchain and its standard library source are
