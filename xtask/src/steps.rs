@@ -327,10 +327,7 @@ fn fuzz(context: &mut Context) -> Result<(), StepError> {
         // adds them to fuzz/corpus/<target>, to be minimized and committed.
         if context.ci {
             let scratch = target_dir.join("scratch-corpus").join(target);
-            fs::create_dir_all(&scratch).map_err(|source| StepError::Io {
-                path: scratch.clone(),
-                source,
-            })?;
+            create_dir(&scratch)?;
             run = run
                 .arg(&scratch)
                 .arg(Path::new(FUZZ_DIR).join("corpus").join(target));
@@ -361,6 +358,7 @@ fn mutants(context: &mut Context) -> Result<(), StepError> {
     // Pass 1: every mutant of bp-core against its unit tests, which take
     // seconds per mutant.
     let unit_output = output.join("unit");
+    create_dir(&unit_output)?;
     let unit = Cmd::new("cargo")
         .args(["mutants", "-p", "bp-core", "--cargo-test-arg=--lib", "-o"])
         .arg(&unit_output);
@@ -374,6 +372,7 @@ fn mutants(context: &mut Context) -> Result<(), StepError> {
     // Pass 2: the survivors against the loom models, which take minutes per
     // mutant, in a release build with `--cfg loom`.
     let loom_output = output.join("loom");
+    create_dir(&loom_output)?;
     let mut loom = Cmd::new("cargo")
         .args(["mutants", "-p", "bp-core", "--test-package", "loom-tests"])
         .args(["--cargo-test-arg=--release", "-o"])
@@ -465,6 +464,14 @@ fn escape_regex(text: &str) -> String {
         escaped.push(c);
     }
     escaped
+}
+
+/// Creates `dir` and its parents if they do not exist.
+fn create_dir(dir: &Path) -> Result<(), StepError> {
+    fs::create_dir_all(dir).map_err(|source| StepError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })
 }
 
 /// Returns the stems of the files in `dir` with extension `extension`, sorted.

@@ -179,3 +179,258 @@ fn owned_permit_releases_on_drop() {
 static_assertions::assert_impl_all!(Gate<SpinPark>: Send, Sync);
 static_assertions::assert_impl_all!(Permit<'static, SpinPark>: Send, Sync);
 static_assertions::assert_not_impl_any!(Permit<'static, SpinPark>: Clone, Copy);
+
+// ---------------------------------------------------------------------------
+// Mutation-testing block: tests that kill mutants the tests above let
+// survive (see TESTING.md). Scripted parks play the other threads' part:
+// their `wait` changes the word the way a concurrent release would.
+// ---------------------------------------------------------------------------
+mod mutation {
+    use core::cell::Cell;
+
+    use super::*;
+    use crate::park::{AtomicU32 as Word, Clock, SpinPark};
+    use crate::word::WAITER_ONE;
+
+    /// The action of a [`ScriptedPark`] when a producer waits on it.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum OnWait {
+        /// The deadline passes.
+        TimeOut,
+        /// Other holders release this many units, then the waiter wakes.
+        Release(u32),
+    }
+
+    /// A park that checks the sleeper's side of the park contract and then
+    /// plays the other threads' part.
+    #[derive(Debug)]
+    struct ScriptedPark {
+        on_wait: OnWait,
+        waits: Cell<u32>,
+    }
+
+    impl ScriptedPark {
+        fn new(on_wait: OnWait) -> Self {
+            Self {
+                on_wait,
+                waits: Cell::new(0),
+            }
+        }
+    }
+
+    impl Park for ScriptedPark {
+        type Deadline = ();
+
+        fn wait(&self, word: &Word, expected: u32, _deadline: Option<()>) -> WaitOutcome {
+            assert_eq!(word.load(Ordering::Relaxed), expected, "wait with a stale word");
+            assert!(waiters(expected) > 0, "wait without a registered waiter");
+            self.waits.set(self.waits.get() + 1);
+            match self.on_wait {
+                OnWait::TimeOut => WaitOutcome::TimedOut,
+                OnWait::Release(units) => {
+                    word.fetch_sub(units, Ordering::Release);
+                    WaitOutcome::Woken
+                }
+            }
+        }
+
+        fn wake_one(&self, _word: &Word) {}
+
+        fn wake_all(&self, _word: &Word) {}
+
+        fn is_past(&self, _deadline: ()) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn is_closed_reports_close() {
+        let gate = gate(0, 2);
+        assert!(!gate.is_closed());
+        gate.close();
+        assert!(gate.is_closed());
+    }
+
+    #[test]
+    fn config_returns_both_marks() {
+        let gate = gate(2, 5);
+        assert_eq!(gate.config().low(), 2);
+        assert_eq!(gate.config().high(), 5);
+    }
+
+    #[test]
+    fn blocked_acquire_takes_unit_and_deregisters() {
+        let gate = Gate::new(GateConfig::new(1, 3).unwrap(), ScriptedPark::new(OnWait::Release(2)));
+        let kept = gate.try_acquire().unwrap();
+        // The scripted park releases these two units while the producer waits.
+        core::mem::forget(gate.try_acquire().unwrap());
+        core::mem::forget(gate.try_acquire().unwrap());
+
+        let permit = gate.acquire_until(()).unwrap();
+
+        let state = gate.state.load(Ordering::Relaxed);
+        assert_eq!(count(state), 2, "the kept unit and the new one");
+        assert_eq!(waiters(state), 0, "the producer left its registration behind");
+        assert_eq!(gate.park().waits.get(), 1);
+        assert_eq!(gate.stats().parks, 1);
+        drop(permit);
+        drop(kept);
+        assert_eq!(gate.state.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn timeout_restores_word_exactly() {
+        let gate = Gate::new(GateConfig::new(1, 3).unwrap(), ScriptedPark::new(OnWait::TimeOut));
+        let permits = [
+            gate.try_acquire().unwrap(),
+            gate.try_acquire().unwrap(),
+            gate.try_acquire().unwrap(),
+        ];
+
+        assert_eq!(
+            gate.acquire_until(()).unwrap_err(),
+            AcquireTimeoutError::Timeout
+        );
+        assert_eq!(gate.state.load(Ordering::Relaxed), 3);
+        drop(permits);
+    }
+
+    #[test]
+    fn release_wakes_only_when_crossing_low() {
+        let gate = gate(1, 4);
+        let mut permits = [
+            Some(gate.try_acquire().unwrap()),
+            Some(gate.try_acquire().unwrap()),
+            Some(gate.try_acquire().unwrap()),
+            Some(gate.try_acquire().unwrap()),
+        ];
+        // A producer registered as parked, as the slow path leaves it.
+        gate.state.fetch_add(WAITER_ONE, Ordering::Relaxed);
+
+        // Counts 4 -> 3 -> 2 -> 1 -> 0: only 2 -> 1 reaches low.
+        let mut wakes_after_each = [0; 4];
+        for (permit, wakes) in permits.iter_mut().zip(&mut wakes_after_each) {
+            drop(permit.take());
+            *wakes = gate.park().wakes.get();
+        }
+        assert_eq!(wakes_after_each, [0, 0, 1, 1]);
+        assert_eq!(gate.stats().wake_calls, 1);
+        gate.state.fetch_sub(WAITER_ONE, Ordering::Relaxed);
+    }
+
+    /// A park whose wake calls are counted and whose deadlines are booleans:
+    /// `true` has passed.
+    #[derive(Debug, Default)]
+    struct CountingPark {
+        wakes: Cell<u32>,
+    }
+
+    impl Park for CountingPark {
+        type Deadline = bool;
+
+        fn wait(&self, _word: &Word, _expected: u32, _deadline: Option<bool>) -> WaitOutcome {
+            WaitOutcome::Woken
+        }
+
+        fn wake_one(&self, _word: &Word) {
+            self.wakes.set(self.wakes.get() + 1);
+        }
+
+        fn wake_all(&self, _word: &Word) {
+            self.wakes.set(self.wakes.get() + 10);
+        }
+
+        fn is_past(&self, deadline: bool) -> bool {
+            deadline
+        }
+    }
+
+    #[test]
+    fn park_reference_forwards_every_call() {
+        let park = CountingPark::default();
+        let word = Word::new(0);
+
+        // Call the implementation for `&P` itself; method syntax would
+        // dereference to the one for `P`.
+        <&CountingPark as Park>::wake_one(&&park, &word);
+        assert_eq!(park.wakes.get(), 1);
+        <&CountingPark as Park>::wake_all(&&park, &word);
+        assert_eq!(park.wakes.get(), 11);
+        assert!(<&CountingPark as Park>::is_past(&&park, true));
+        assert!(!<&CountingPark as Park>::is_past(&&park, false));
+    }
+
+    /// A clock that advances by one on every reading.
+    #[derive(Debug, Default)]
+    struct TickingClock {
+        readings: Cell<u32>,
+    }
+
+    impl Clock for &TickingClock {
+        type Instant = u32;
+
+        fn now(&self) -> u32 {
+            let now = self.readings.get();
+            self.readings.set(now + 1);
+            now
+        }
+    }
+
+    type TickingSpinPark<'c> = SpinPark<spin::relax::Spin, &'c TickingClock>;
+
+    #[test]
+    fn spin_park_returns_when_word_differs() {
+        let clock = TickingClock::default();
+        let park: TickingSpinPark<'_> = SpinPark::with_clock(&clock);
+        let word = Word::new(1);
+
+        assert_eq!(park.wait(&word, 0, Some(100)), WaitOutcome::Woken);
+    }
+
+    #[test]
+    fn spin_park_times_out_at_deadline() {
+        let clock = TickingClock::default();
+        let park: TickingSpinPark<'_> = SpinPark::with_clock(&clock);
+        let word = Word::new(7);
+
+        assert_eq!(park.wait(&word, 7, Some(3)), WaitOutcome::TimedOut);
+        // Readings 0, 1 and 2 are before the deadline; 3 reaches it.
+        assert_eq!(clock.readings.get(), 4, "gave up before the deadline");
+    }
+
+    #[test]
+    fn spin_park_is_past_compares_with_clock() {
+        let clock = TickingClock::default();
+        let park: TickingSpinPark<'_> = SpinPark::with_clock(&clock);
+
+        assert!(!park.is_past(5), "reading 0 is before 5");
+        assert!(park.is_past(1), "reading 1 reaches 1");
+        assert!(park.is_past(0), "reading 2 is after 0");
+    }
+
+    #[test]
+    fn errors_display_their_cause() {
+        extern crate std;
+        use std::string::ToString;
+
+        let config = GateConfig::new(4, 4).unwrap_err();
+        assert!(config.to_string().contains("low (4)"), "{config}");
+        assert!(TryAcquireError::Full.to_string().contains("full"));
+        assert!(TryAcquireError::Closed.to_string().contains("closed"));
+        assert!(AcquireError.to_string().contains("closed"));
+        assert!(AcquireTimeoutError::Timeout.to_string().contains("timed out"));
+        assert!(AcquireTimeoutError::Closed.to_string().contains("closed"));
+    }
+
+    #[test]
+    fn permits_debug_by_type_name() {
+        extern crate std;
+        use std::format;
+
+        let gate = gate(0, 2);
+        let permit = gate.try_acquire().unwrap();
+        let owned = OwnedPermit::try_acquire(&gate).unwrap();
+        assert!(format!("{permit:?}").starts_with("Permit"));
+        assert!(format!("{owned:?}").starts_with("OwnedPermit"));
+    }
+}

@@ -187,3 +187,294 @@ static_assertions::assert_impl_all!(TestRing<2>: Send, Sync);
 static_assertions::assert_impl_all!(Producer<'static, u32, [Slot<u32>; 2], SpinPark>: Send);
 static_assertions::assert_not_impl_any!(Producer<'static, u32, [Slot<u32>; 2], SpinPark>: Sync);
 static_assertions::assert_not_impl_any!(Ring<*const u8, [Slot<*const u8>; 2], SpinPark>: Sync);
+
+// ---------------------------------------------------------------------------
+// Mutation-testing block: tests that kill mutants the tests above let
+// survive (see TESTING.md). A scripted park plays the producer while a
+// worker waits: its `wait` changes the published word the way a concurrent
+// publish or close would.
+// ---------------------------------------------------------------------------
+mod mutation {
+    extern crate std;
+
+    use core::cell::Cell;
+    use std::format;
+    use std::string::ToString;
+
+    use super::*;
+    use crate::park::AtomicU32 as Word;
+
+    /// The action of a [`ScriptedPark`] when a worker waits on it.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum OnWait {
+        /// The deadline passes.
+        TimeOut,
+        /// A chunk whose count was held back is counted as published.
+        Publish,
+        /// The ring is closed.
+        Close,
+    }
+
+    /// A park that checks the sleeper's side of the park contract, plays
+    /// the producer's part and counts wake calls.
+    #[derive(Debug)]
+    struct ScriptedPark {
+        on_wait: OnWait,
+        waits: Cell<u32>,
+        wakes: Cell<u32>,
+    }
+
+    impl ScriptedPark {
+        fn new(on_wait: OnWait) -> Self {
+            Self {
+                on_wait,
+                waits: Cell::new(0),
+                wakes: Cell::new(0),
+            }
+        }
+    }
+
+    impl Park for ScriptedPark {
+        type Deadline = ();
+
+        fn wait(&self, word: &Word, expected: u32, _deadline: Option<()>) -> WaitOutcome {
+            assert_eq!(word.load(Ordering::Relaxed), expected, "wait with a stale word");
+            assert!(waiters(expected) > 0, "wait without a registered waiter");
+            self.waits.set(self.waits.get() + 1);
+            match self.on_wait {
+                OnWait::TimeOut => WaitOutcome::TimedOut,
+                OnWait::Publish => {
+                    word.fetch_add(1, Ordering::Release);
+                    WaitOutcome::Woken
+                }
+                OnWait::Close => {
+                    word.fetch_or(CLOSED, Ordering::Relaxed);
+                    WaitOutcome::Woken
+                }
+            }
+        }
+
+        fn wake_one(&self, _word: &Word) {
+            self.wakes.set(self.wakes.get() + 1);
+        }
+
+        fn wake_all(&self, _word: &Word) {
+            self.wakes.set(self.wakes.get() + 1);
+        }
+
+        fn is_past(&self, _deadline: ()) -> bool {
+            false
+        }
+    }
+
+    type ScriptedRing<const N: usize> = Ring<u32, [Slot<u32>; N], ScriptedPark>;
+
+    fn scripted_ring<const N: usize>(on_wait: OnWait) -> ScriptedRing<N> {
+        Ring::new(
+            core::array::from_fn(|_| Slot::new(0)),
+            GateConfig::new(0, N as u32).unwrap(),
+            ScriptedPark::new(on_wait),
+        )
+        .unwrap()
+    }
+
+    fn park<const N: usize>(ring: &ScriptedRing<N>) -> &ScriptedPark {
+        ring.gate().park()
+    }
+
+    #[test]
+    fn blocked_take_gets_chunk_published_meanwhile() {
+        let ring = scripted_ring::<2>(OnWait::Publish);
+        let producer = ring.producer().unwrap();
+        let mut claim = producer.try_claim().unwrap();
+        *claim = 7;
+        claim.publish().unwrap();
+        // Hide the chunk's count; the scripted park restores it while the
+        // worker waits, as a publish from another thread would.
+        ring.published.fetch_sub(1, Ordering::Relaxed);
+
+        let taken = ring.take_until(()).unwrap();
+
+        assert_eq!(*taken, 7);
+        assert_eq!(ring.published.load(Ordering::Relaxed), 0, "count and waiters");
+        assert_eq!(park(&ring).waits.get(), 1);
+        assert_eq!(ring.stats().worker_parks, 1);
+    }
+
+    #[test]
+    fn take_timeout_leaves_no_registration() {
+        let ring = scripted_ring::<2>(OnWait::TimeOut);
+
+        assert_eq!(ring.take_until(()).unwrap_err(), TakeTimeoutError::Timeout);
+        assert_eq!(ring.published.load(Ordering::Relaxed), 0);
+        assert_eq!(park(&ring).waits.get(), 1);
+    }
+
+    #[test]
+    fn close_while_taking_ends_take() {
+        let ring = scripted_ring::<2>(OnWait::Close);
+
+        assert_eq!(ring.take_until(()).unwrap_err(), TakeTimeoutError::Closed);
+        assert_eq!(ring.published.load(Ordering::Relaxed), CLOSED);
+    }
+
+    #[test]
+    fn publish_wakes_registered_worker_only() {
+        let ring = scripted_ring::<2>(OnWait::TimeOut);
+        let producer = ring.producer().unwrap();
+
+        producer.try_claim().unwrap().publish().unwrap();
+        assert_eq!(park(&ring).wakes.get(), 0, "no worker was registered");
+
+        // A worker registered as parked, as the slow path leaves it.
+        ring.published.fetch_add(WAITER_ONE, Ordering::Relaxed);
+        producer.try_claim().unwrap().publish().unwrap();
+        assert_eq!(park(&ring).wakes.get(), 1);
+        assert_eq!(ring.stats().worker_wake_calls, 1);
+        ring.published.fetch_sub(WAITER_ONE, Ordering::Relaxed);
+    }
+
+    #[test]
+    fn close_wakes_registered_workers_once() {
+        let ring = scripted_ring::<2>(OnWait::TimeOut);
+        ring.published.fetch_add(WAITER_ONE, Ordering::Relaxed);
+
+        assert!(ring.close());
+        assert_eq!(park(&ring).wakes.get(), 1);
+        assert!(!ring.close());
+        assert_eq!(park(&ring).wakes.get(), 1, "a second close woke again");
+        assert_eq!(ring.stats().worker_wake_calls, 1);
+    }
+
+    #[test]
+    fn close_without_waiters_makes_no_wake_call() {
+        let ring = scripted_ring::<2>(OnWait::TimeOut);
+
+        assert!(ring.close());
+        assert_eq!(park(&ring).wakes.get(), 0);
+    }
+
+    #[test]
+    fn close_after_gate_close_reports_ring_closed() {
+        let ring = scripted_ring::<2>(OnWait::TimeOut);
+        ring.gate().close();
+
+        assert!(!ring.is_closed());
+        assert!(ring.close(), "this call closed the published side");
+        assert!(ring.is_closed());
+    }
+
+    #[test]
+    fn accessors_report_ring_state() {
+        let ring = ring::<3>(0, 3);
+        let producer = ring.producer().unwrap();
+        assert_eq!(ring.capacity(), 3);
+        assert_eq!(ring.published(), 0);
+
+        producer.try_claim().unwrap().publish().unwrap();
+        producer.try_claim().unwrap().publish().unwrap();
+        assert_eq!(ring.published(), 2);
+        assert!(format!("{ring:?}").contains("published: 2"));
+        assert!(!ring.is_closed());
+        ring.close();
+        assert!(ring.is_closed());
+    }
+
+    #[test]
+    fn head_wraps_at_multiple_of_capacity() {
+        let ring = ring::<3>(0, 3);
+        let producer = ring.producer().unwrap();
+        // Start the workers' position just below the wrap point, which is
+        // the largest multiple of the capacity that fits a usize.
+        let wrap = usize::MAX / 3 * 3;
+        ring.head.store(wrap - 3, Ordering::Relaxed);
+
+        for value in 0..7 {
+            let mut claim = producer.try_claim().unwrap();
+            *claim = value;
+            claim.publish().unwrap();
+            let taken = ring.try_take().unwrap();
+            assert_eq!(*taken, value, "chunk taken after position {}", wrap - 3);
+        }
+        assert_eq!(ring.head.load(Ordering::Relaxed), 4, "head wrapped to 0 once");
+    }
+
+    #[test]
+    fn claims_rotate_through_slots() {
+        let ring = ring::<3>(0, 3);
+        let producer = ring.producer().unwrap();
+
+        let mut indices = [0; 4];
+        for index in &mut indices {
+            let claim = producer.try_claim().unwrap();
+            *index = claim.slot_index();
+            claim.publish().unwrap();
+            let taken = ring.try_take().unwrap();
+            assert_eq!(taken.slot_index(), *index);
+        }
+        assert_eq!(indices, [0, 1, 2, 0], "each claim starts after the last one");
+    }
+
+    #[test]
+    fn claim_skips_held_slot_at_cursor() {
+        let ring = ring::<2>(0, 2);
+        let producer = ring.producer().unwrap();
+        producer.try_claim().unwrap().publish().unwrap();
+        let held = ring.try_take().unwrap();
+        producer.try_claim().unwrap().publish().unwrap();
+        drop(ring.try_take().unwrap());
+
+        // The cursor is back at slot 0, which is still held.
+        let claim = producer.try_claim().unwrap();
+        assert_eq!(held.slot_index(), 0);
+        assert_eq!(claim.slot_index(), 1);
+    }
+
+    #[test]
+    fn errors_display_their_cause() {
+        use core::error::Error;
+
+        let config = RingError::from(GateConfig::new(2, 1).unwrap_err());
+        assert!(config.to_string().contains("low (2)"), "{config}");
+        assert!(config.source().is_some(), "the config error is the source");
+        assert!(RingError::ZeroCapacity.source().is_none());
+        assert!(RingError::ZeroCapacity.to_string().contains("capacity 0"));
+        assert!(ProducerBusy.to_string().contains("in use"));
+        assert!(TryClaimError::Full.to_string().contains("full"));
+        assert!(TryClaimError::Closed.to_string().contains("closed"));
+        assert!(ClaimError.to_string().contains("closed"));
+        assert!(ClaimTimeoutError::Timeout.to_string().contains("timed out"));
+        assert!(ClaimTimeoutError::Closed.to_string().contains("closed"));
+        assert!(TryTakeError::Empty.to_string().contains("no chunk"));
+        assert!(TryTakeError::Closed.to_string().contains("closed"));
+        assert!(TakeTimeoutError::Timeout.to_string().contains("timed out"));
+        assert!(TakeTimeoutError::Closed.to_string().contains("closed"));
+    }
+
+    #[test]
+    fn handles_debug_by_type_name() {
+        let ring = ring::<2>(0, 2);
+        let producer = ring.producer().unwrap();
+        assert!(format!("{producer:?}").starts_with("Producer"));
+        assert!(format!("{:?}", ring.slots()[0]).starts_with("Slot"));
+
+        let claim = producer.try_claim().unwrap();
+        assert!(format!("{claim:?}").starts_with("Claim"));
+        claim.publish().unwrap();
+        let taken = ring.try_take().unwrap();
+        assert!(format!("{taken:?}").starts_with("Taken"));
+    }
+
+    #[test]
+    fn publish_error_hands_back_claim() {
+        let ring = ring::<2>(0, 2);
+        let producer = ring.producer().unwrap();
+        let claim = producer.try_claim().unwrap();
+        ring.close();
+
+        let error = claim.publish().unwrap_err();
+        assert!(format!("{error:?}").starts_with("PublishError"));
+        assert!(error.to_string().contains("not published"));
+        assert_eq!(error.claim.slot_index(), 0);
+    }
+}
