@@ -82,6 +82,12 @@ pub const STEPS: &[Step] = &[
         in_ci: false,
         run: mutants,
     },
+    Step {
+        name: "bench",
+        about: "benchmark bp against peer crates; write BENCHMARKS.md and its plot (~15 min)",
+        in_ci: false,
+        run: bench,
+    },
 ];
 
 /// Options that steps take on the command line: the step, the option and
@@ -491,6 +497,60 @@ fn file_stems(dir: &Path, extension: &str) -> Result<Vec<String>, StepError> {
     }
     stems.sort();
     Ok(stems)
+}
+
+/// Runs the criterion benchmarks of bp-bench, then its counted figures
+/// (CPU time, futex calls, allocations, and `bp gzip` against pigz), and
+/// writes `BENCHMARKS.md` and `docs/bench-low-water.svg` from both.
+///
+/// pigz and strace are installed with apt-get when missing; if that fails,
+/// the report marks their figures as pending instead of failing the step.
+fn bench(context: &mut Context) -> Result<(), StepError> {
+    for package in ["pigz", "strace"] {
+        if let Err(missing) = toolchain::ensure_debian_package(package, package) {
+            eprintln!("xtask: {missing}; the report marks the figures that need it as pending");
+        }
+    }
+
+    // Results of renamed or removed benchmarks would otherwise reach the
+    // report, so criterion starts from an empty directory.
+    let criterion_dir = context.target_dir.join("criterion");
+    if criterion_dir.exists() {
+        fs::remove_dir_all(&criterion_dir).map_err(|source| StepError::Io {
+            path: criterion_dir.clone(),
+            source,
+        })?;
+    }
+
+    Cmd::new("cargo")
+        .args(["build", "--release", "--bins"])
+        .args(["-p", "bp-cli", "-p", "bp-bench"])
+        .run()?;
+    Cmd::new("cargo")
+        .args(["bench", "-p", "bp-bench", "--bench", "peers"])
+        .env("CRITERION_HOME", &criterion_dir)
+        .run()?;
+
+    let release = context.target_dir.join("release");
+    let counts = context.target_dir.join("bp-bench-counts.json");
+    Cmd::new(release.join("bp-bench"))
+        .arg("counts")
+        .arg("--bp")
+        .arg(release.join("bp"))
+        .arg("--out")
+        .arg(&counts)
+        .run()?;
+    Cmd::new(release.join("bp-bench"))
+        .arg("report")
+        .arg("--criterion")
+        .arg(&criterion_dir)
+        .arg("--counts")
+        .arg(&counts)
+        .args(["--lock", "Cargo.lock", "--markdown", "BENCHMARKS.md"])
+        .args(["--plot", "docs/bench-low-water.svg"])
+        .args(["--notes", "crates/bp-bench/missed-targets.md"])
+        .run()?;
+    Ok(())
 }
 
 /// Returns the current value of the flags variable `name` with `extra`
