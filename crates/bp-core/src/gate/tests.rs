@@ -265,12 +265,16 @@ mod mutation {
         // The scripted park releases these two units while the producer waits.
         core::mem::forget(gate.try_acquire().unwrap());
         core::mem::forget(gate.try_acquire().unwrap());
+        // As if the producer that reached high had not recorded it yet, so
+        // that the blocked acquire's own record shows.
+        gate.peak.store(0, Ordering::Relaxed);
 
         let permit = gate.acquire_until(()).unwrap();
 
         let state = gate.state.load(Ordering::Relaxed);
         assert_eq!(count(state), 2, "the kept unit and the new one");
         assert_eq!(waiters(state), 0, "the producer left its registration behind");
+        assert_eq!(gate.stats().peak_in_flight, 2);
         assert_eq!(gate.park().waits.get(), 1);
         assert_eq!(gate.stats().parks, 1);
         drop(permit);
