@@ -4,12 +4,16 @@ use std::collections::VecDeque;
 
 use loom::sync::{Condvar, Mutex};
 
+use crate::LeakOnUnwind;
+
 /// A blocking multi-producer, multi-consumer queue made of a loom mutex and
 /// condition variable.
 ///
 /// Models use it to carry permits from a producer to consumer threads, which
 /// then release them concurrently. A consumer blocked here is visible to
-/// loom's deadlock detection like any other sleeper.
+/// loom's deadlock detection like any other sleeper. Queued items are leaked
+/// instead of dropped if a deadlock report unwinds the model (see
+/// [`LeakOnUnwind`]).
 #[derive(Debug)]
 pub struct Handoff<T> {
     state: Mutex<HandoffState<T>>,
@@ -18,7 +22,7 @@ pub struct Handoff<T> {
 
 #[derive(Debug)]
 struct HandoffState<T> {
-    items: VecDeque<T>,
+    items: VecDeque<LeakOnUnwind<T>>,
     closed: bool,
 }
 
@@ -37,6 +41,7 @@ impl<T> Handoff<T> {
     ///
     /// If the queue is closed, because the model then has a bug.
     pub fn send(&self, item: T) {
+        let item = LeakOnUnwind::new(item);
         let mut state = self.state.lock().unwrap();
         assert!(!state.closed, "Handoff::send called after close");
         state.items.push_back(item);
@@ -57,7 +62,7 @@ impl<T> Handoff<T> {
         let mut state = self.state.lock().unwrap();
         loop {
             if let Some(item) = state.items.pop_front() {
-                return Some(item);
+                return Some(item.into_inner());
             }
             if state.closed {
                 return None;

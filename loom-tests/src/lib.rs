@@ -15,6 +15,8 @@
 //!   producer thread to consumer threads.
 //! - `ShadowCount`: the number of units that threads hold, kept beside the
 //!   primitive under test so a model can check a bound at every acquire.
+//! - `LeakOnUnwind`: keeps a permit's destructor from running loom
+//!   operations while loom unwinds a deadlocked execution.
 //! - `Outcomes`: counts of how executions ended, to check that loom
 //!   explored every order of a race.
 //! - `trace`: a per-execution log of model events, printed when a model fails.
@@ -23,6 +25,8 @@
 
 #[cfg(loom)]
 mod handoff;
+#[cfg(loom)]
+mod leak;
 #[cfg(loom)]
 mod outcomes;
 #[cfg(loom)]
@@ -36,6 +40,8 @@ pub mod trace;
 
 #[cfg(loom)]
 pub use handoff::Handoff;
+#[cfg(loom)]
+pub use leak::LeakOnUnwind;
 #[cfg(loom)]
 pub use outcomes::Outcomes;
 #[cfg(loom)]
