@@ -431,6 +431,30 @@ mod mutation {
     }
 
     #[test]
+    fn claim_scan_wraps_past_last_slot() {
+        let ring = ring::<3>(0, 3);
+        let producer = ring.producer().unwrap();
+        for _ in 0..3 {
+            producer.try_claim().unwrap().publish().unwrap();
+        }
+        let [first, second, last] = core::array::from_fn(|_| ring.try_take().unwrap());
+        assert_eq!(last.slot_index(), 2);
+        drop(first);
+        drop(second);
+
+        // Refill slots 0 and 1, which leaves the cursor at the held slot 2.
+        let refilled = [producer.try_claim().unwrap(), producer.try_claim().unwrap()];
+        let [zero, one] = refilled;
+        assert_eq!((zero.slot_index(), one.slot_index()), (0, 1));
+        drop(zero);
+
+        // The scan starts at slot 2, which is held, and wraps to slot 0.
+        let claim = producer.try_claim().unwrap();
+        assert_eq!(claim.slot_index(), 0);
+        drop(last);
+    }
+
+    #[test]
     fn errors_display_their_cause() {
         use core::error::Error;
 
