@@ -116,11 +116,16 @@ fn env_u64(name: &str, default: u64) -> u64 {
     }
 }
 
-/// Returns the seed from `BP_STRESS_SEED`, or one from the clock.
+/// Returns the seed from `BP_STRESS_SEED`, or one from the clock. Miri
+/// isolates the test from the wall clock, so there the default is fixed.
 fn seed() -> u64 {
-    let from_clock = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(1, |elapsed| elapsed.as_nanos() as u64);
+    let from_clock = if cfg!(miri) {
+        1
+    } else {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(1, |elapsed| elapsed.as_nanos() as u64)
+    };
     env_u64("BP_STRESS_SEED", from_clock)
 }
 
