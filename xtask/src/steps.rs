@@ -358,7 +358,10 @@ fn fuzz(context: &mut Context) -> Result<(), StepError> {
             .arg(format!("-max_total_time={seconds}"))
             .arg(format!("-timeout={FUZZ_INPUT_TIMEOUT_SECS}"))
             .arg("-print_final_stats=1");
-        for (_, option) in FUZZ_TARGET_OPTIONS.iter().filter(|(name, _)| name == target) {
+        for (_, option) in FUZZ_TARGET_OPTIONS
+            .iter()
+            .filter(|(name, _)| name == target)
+        {
             run = run.arg(option);
         }
         let result = run.run();

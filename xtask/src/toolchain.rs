@@ -144,7 +144,11 @@ pub fn ensure_nightly_src() -> Result<(), Missing> {
 pub fn ensure_cargo_tool(package: &str, subcommand: &str) -> Result<(), Missing> {
     let works = || Cmd::new("cargo").args([subcommand, "--version"]).succeeds();
     let install = Cmd::new("cargo").args(["install", package, "--locked"]);
-    ensure(&format!("cargo subcommand {subcommand} ({package})"), works, install)
+    ensure(
+        &format!("cargo subcommand {subcommand} ({package})"),
+        works,
+        install,
+    )
 }
 
 /// Checks with `is_present`, runs `install` if that fails, and checks again.

@@ -162,8 +162,14 @@ fn check_config(low: u32, high: u32) -> Option<GateConfig> {
             Some(config)
         }
         // When both rules are broken, either error is correct.
-        Err(ConfigError::HighTooLarge { high: reported, max }) => {
-            assert!(high_too_large, "rejected low = {low}, high = {high} as high too large");
+        Err(ConfigError::HighTooLarge {
+            high: reported,
+            max,
+        }) => {
+            assert!(
+                high_too_large,
+                "rejected low = {low}, high = {high} as high too large"
+            );
             assert_eq!((reported, max), (high, MAX_HIGH));
             None
         }
@@ -171,7 +177,10 @@ fn check_config(low: u32, high: u32) -> Option<GateConfig> {
             low: reported_low,
             high: reported_high,
         }) => {
-            assert!(low_not_below, "rejected low = {low}, high = {high} as low not below high");
+            assert!(
+                low_not_below,
+                "rejected low = {low}, high = {high} as low not below high"
+            );
             assert_eq!((reported_low, reported_high), (low, high));
             None
         }

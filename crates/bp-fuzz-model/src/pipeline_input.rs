@@ -78,9 +78,13 @@ enum Job {
 enum Failure {
     None,
     /// The source fails once `at % (input length)` bytes have been read.
-    Read { at: u16 },
+    Read {
+        at: u16,
+    },
     /// The worker fails on chunk `seq % (chunk count)`.
-    Worker { seq: u16 },
+    Worker {
+        seq: u16,
+    },
 }
 
 /// The error of an injected worker failure.
@@ -208,7 +212,11 @@ pub fn run(data: &[u8]) {
     };
     let fold = |results: &mut Vec<ChunkResult>, result: ChunkResult| {
         if input.ordered {
-            assert_eq!(result.seq, results.len() as u64, "ordered fold out of order");
+            assert_eq!(
+                result.seq,
+                results.len() as u64,
+                "ordered fold out of order"
+            );
         }
         results.push(result);
         Ok(())
@@ -230,21 +238,33 @@ pub fn run(data: &[u8]) {
             assert_eq!(error.to_string(), InjectedError.to_string());
         }
         (Ok(_), at, seq) => {
-            panic!("the run succeeded despite a read failure at {at:?} or worker failure at {seq:?}")
+            panic!(
+                "the run succeeded despite a read failure at {at:?} or worker failure at {seq:?}"
+            )
         }
-        (Err(error), at, seq) => panic!(
-            "unexpected error {error} (read failure at {at:?}, worker failure at {seq:?})"
-        ),
+        (Err(error), at, seq) => {
+            panic!("unexpected error {error} (read failure at {at:?}, worker failure at {seq:?})")
+        }
     }
 }
 
 /// Checks a chunk's bytes, offset and history against the input.
 fn check_chunk(chunk: &Chunk, data: &[u8], chunk_size: usize, history_size: usize) {
     let offset = usize::try_from(chunk.offset()).expect("offset fits usize");
-    assert_eq!(offset as u64, chunk.seq() * chunk_size as u64, "offset of chunk {}", chunk.seq());
+    assert_eq!(
+        offset as u64,
+        chunk.seq() * chunk_size as u64,
+        "offset of chunk {}",
+        chunk.seq()
+    );
     assert!(!chunk.is_empty(), "empty chunk {}", chunk.seq());
     assert!(chunk.len() <= chunk_size);
-    assert_eq!(chunk.data(), &data[offset..offset + chunk.len()], "bytes of chunk {}", chunk.seq());
+    assert_eq!(
+        chunk.data(),
+        &data[offset..offset + chunk.len()],
+        "bytes of chunk {}",
+        chunk.seq()
+    );
 
     let history_start = offset.saturating_sub(history_size);
     assert_eq!(
@@ -290,7 +310,10 @@ fn check_results(mut results: Vec<ChunkResult>, data: &[u8], level: Option<u32>)
     let mut crc = Hasher::new();
     let mut offset = 0;
     for (index, result) in results.iter().enumerate() {
-        assert_eq!(result.seq, index as u64, "sequence numbers must be 0, 1, 2, ...");
+        assert_eq!(
+            result.seq, index as u64,
+            "sequence numbers must be 0, 1, 2, ..."
+        );
         assert_eq!(result.offset, offset, "offset of chunk {index}");
         offset += result.len as u64;
         crc.combine(&result.crc);

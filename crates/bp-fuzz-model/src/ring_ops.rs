@@ -55,17 +55,26 @@ enum RingOp {
     TryClaim,
     /// A claim whose deadline has already passed.
     ClaimExpired,
-    Write { claim: u8, bytes: Bytes },
+    Write {
+        claim: u8,
+        bytes: Bytes,
+    },
     /// Publishes a claim; if the ring is closed the claim comes back, and
     /// `keep` selects whether to hold it again or drop it.
-    Publish { claim: u8, keep: bool },
+    Publish {
+        claim: u8,
+        keep: bool,
+    },
     DropClaim(u8),
     TryTake,
     /// A take whose deadline has already passed.
     TakeExpired,
     /// An untimed take, run only where it cannot block.
     Take,
-    WriteTaken { taken: u8, bytes: Bytes },
+    WriteTaken {
+        taken: u8,
+        bytes: Bytes,
+    },
     Release(u8),
     Close,
     /// Drops the producer handle and takes a new one, if no claim is held.
@@ -306,10 +315,16 @@ fn apply<'p, 'r, S: AsRef<[Slot<Bytes>]>>(
                 taken.push(chunk);
             }
             Err(TryTakeError::Empty) => {
-                assert!(model.queue.is_empty() && !model.closed, "empty at {model:?}");
+                assert!(
+                    model.queue.is_empty() && !model.closed,
+                    "empty at {model:?}"
+                );
             }
             Err(TryTakeError::Closed) => {
-                assert!(model.queue.is_empty() && model.closed, "drained at {model:?}");
+                assert!(
+                    model.queue.is_empty() && model.closed,
+                    "drained at {model:?}"
+                );
             }
             Err(error) => panic!("unexpected try_take error {error:?}"),
         },
@@ -319,11 +334,17 @@ fn apply<'p, 'r, S: AsRef<[Slot<Bytes>]>>(
                 taken.push(chunk);
             }
             Err(TakeTimeoutError::Timeout) => {
-                assert!(model.queue.is_empty() && !model.closed, "timed out at {model:?}");
+                assert!(
+                    model.queue.is_empty() && !model.closed,
+                    "timed out at {model:?}"
+                );
                 model.worker_parks += 1;
             }
             Err(TakeTimeoutError::Closed) => {
-                assert!(model.queue.is_empty() && model.closed, "drained at {model:?}");
+                assert!(
+                    model.queue.is_empty() && model.closed,
+                    "drained at {model:?}"
+                );
             }
             Err(error) => panic!("unexpected take_until error {error:?}"),
         },
@@ -399,7 +420,10 @@ impl Model {
     fn claim<S: AsRef<[Slot<Bytes>]>>(&mut self, claim: &TestClaim<'_, '_, S>) {
         let index = claim.slot_index();
         assert_eq!(self.slots[index], SlotState::Free, "claimed slot {index}");
-        assert_eq!(**claim, self.contents[index], "contents of claimed slot {index}");
+        assert_eq!(
+            **claim, self.contents[index],
+            "contents of claimed slot {index}"
+        );
         self.slots[index] = SlotState::Claimed;
         self.peak = self.peak.max(self.in_flight());
     }

@@ -41,7 +41,11 @@ fn replay(target: &str, run: fn(&[u8])) {
     );
 
     let mut failures = Vec::new();
-    let all = corpus.iter().chain(inputs("regressions", target).iter()).cloned().collect::<Vec<_>>();
+    let all = corpus
+        .iter()
+        .chain(inputs("regressions", target).iter())
+        .cloned()
+        .collect::<Vec<_>>();
     for path in &all {
         let data = fs::read(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
         if panic::catch_unwind(AssertUnwindSafe(|| run(&data))).is_err() {

@@ -257,7 +257,10 @@ impl GateCounters {
             "in-flight count {in_flight} outside 1..={high} while holding a permit"
         );
         let held = self.held.fetch_add(1, Ordering::Relaxed) + 1;
-        assert!(held <= high, "{held} permits held at once, above high = {high}");
+        assert!(
+            held <= high,
+            "{held} permits held at once, above high = {high}"
+        );
         self.acquired.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -327,7 +330,10 @@ fn gate_consumer(
     loop {
         // The guard is a temporary, so the lock is free again before any
         // panic below.
-        let next = permits.lock().expect("a consumer panicked holding the lock").recv();
+        let next = permits
+            .lock()
+            .expect("a consumer panicked holding the lock")
+            .recv();
         let Ok(permit) = next else {
             return;
         };
@@ -407,7 +413,10 @@ fn gate_round(seed: u64, stall_limit: Duration) -> (GateSummary, Arc<GateCounter
             if !counters.closed.load(Ordering::Relaxed)
                 && counters.acquired.load(Ordering::Relaxed) >= close_after
             {
-                assert!(gate.close(), "the gate was closed before the closer closed it");
+                assert!(
+                    gate.close(),
+                    "the gate was closed before the closer closed it"
+                );
                 // Release: pairs with the producers' Acquire load.
                 counters.closed.store(true, Ordering::Release);
             }
@@ -605,7 +614,10 @@ fn ring_producer(
         // Acquire: pairs with the Release store after `close` returned.
         let closed_before = shared.closed.load(Ordering::Acquire);
         let Some(mut claim) = claim_randomly(&producer, &mut rng, shared) else {
-            assert!(side == CloseSide::Worker, "claim failed before the producer closed");
+            assert!(
+                side == CloseSide::Worker,
+                "claim failed before the producer closed"
+            );
             return published;
         };
         assert!(!closed_before, "claimed a slot after close returned");
@@ -636,7 +648,10 @@ fn ring_producer(
                 published += 1;
             }
             Err(error) => {
-                assert!(side == CloseSide::Worker, "publish failed before the producer closed");
+                assert!(
+                    side == CloseSide::Worker,
+                    "publish failed before the producer closed"
+                );
                 shared.transition(index, PUBLISHED, FREE);
                 drop(error.claim);
                 return published;
@@ -720,7 +735,10 @@ fn ring_worker(
             if shared.completed.load(Ordering::Relaxed) >= close_after
                 && !shared.closing.swap(true, Ordering::Relaxed)
             {
-                assert!(worker.close(), "the ring was closed before the closing worker");
+                assert!(
+                    worker.close(),
+                    "the ring was closed before the closing worker"
+                );
                 shared.mark_closed();
             }
         }
@@ -811,7 +829,9 @@ fn ring_round(seed: u64, stall_limit: Duration, summary: &mut RingSummary) {
             )
         },
     );
-    let published = producer_thread.join().expect("the producer thread panicked");
+    let published = producer_thread
+        .join()
+        .expect("the producer thread panicked");
     let died = join_all(workers);
 
     // Every chunk published before the close was delivered exactly once,

@@ -222,7 +222,11 @@ mod mutation {
         type Deadline = ();
 
         fn wait(&self, word: &Word, expected: u32, _deadline: Option<()>) -> WaitOutcome {
-            assert_eq!(word.load(Ordering::Relaxed), expected, "wait with a stale word");
+            assert_eq!(
+                word.load(Ordering::Relaxed),
+                expected,
+                "wait with a stale word"
+            );
             assert!(waiters(expected) > 0, "wait without a registered waiter");
             self.waits.set(self.waits.get() + 1);
             match self.on_wait {
@@ -260,7 +264,10 @@ mod mutation {
 
     #[test]
     fn blocked_acquire_takes_unit_and_deregisters() {
-        let gate = Gate::new(GateConfig::new(1, 3).unwrap(), ScriptedPark::new(OnWait::Release(2)));
+        let gate = Gate::new(
+            GateConfig::new(1, 3).unwrap(),
+            ScriptedPark::new(OnWait::Release(2)),
+        );
         let kept = gate.try_acquire().unwrap();
         // The scripted park releases these two units while the producer waits.
         core::mem::forget(gate.try_acquire().unwrap());
@@ -273,7 +280,11 @@ mod mutation {
 
         let state = gate.state.load(Ordering::Relaxed);
         assert_eq!(count(state), 2, "the kept unit and the new one");
-        assert_eq!(waiters(state), 0, "the producer left its registration behind");
+        assert_eq!(
+            waiters(state),
+            0,
+            "the producer left its registration behind"
+        );
         assert_eq!(gate.stats().peak_in_flight, 2);
         assert_eq!(gate.park().waits.get(), 1);
         assert_eq!(gate.stats().parks, 1);
@@ -284,7 +295,10 @@ mod mutation {
 
     #[test]
     fn timeout_restores_word_exactly() {
-        let gate = Gate::new(GateConfig::new(1, 3).unwrap(), ScriptedPark::new(OnWait::TimeOut));
+        let gate = Gate::new(
+            GateConfig::new(1, 3).unwrap(),
+            ScriptedPark::new(OnWait::TimeOut),
+        );
         let permits = [
             gate.try_acquire().unwrap(),
             gate.try_acquire().unwrap(),
@@ -422,7 +436,9 @@ mod mutation {
         assert!(TryAcquireError::Full.to_string().contains("full"));
         assert!(TryAcquireError::Closed.to_string().contains("closed"));
         assert!(AcquireError.to_string().contains("closed"));
-        assert!(AcquireTimeoutError::Timeout.to_string().contains("timed out"));
+        assert!(AcquireTimeoutError::Timeout
+            .to_string()
+            .contains("timed out"));
         assert!(AcquireTimeoutError::Closed.to_string().contains("closed"));
     }
 

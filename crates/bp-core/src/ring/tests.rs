@@ -238,7 +238,11 @@ mod mutation {
         type Deadline = ();
 
         fn wait(&self, word: &Word, expected: u32, _deadline: Option<()>) -> WaitOutcome {
-            assert_eq!(word.load(Ordering::Relaxed), expected, "wait with a stale word");
+            assert_eq!(
+                word.load(Ordering::Relaxed),
+                expected,
+                "wait with a stale word"
+            );
             assert!(waiters(expected) > 0, "wait without a registered waiter");
             self.waits.set(self.waits.get() + 1);
             match self.on_wait {
@@ -296,7 +300,11 @@ mod mutation {
         let taken = ring.take_until(()).unwrap();
 
         assert_eq!(*taken, 7);
-        assert_eq!(ring.published.load(Ordering::Relaxed), 0, "count and waiters");
+        assert_eq!(
+            ring.published.load(Ordering::Relaxed),
+            0,
+            "count and waiters"
+        );
         assert_eq!(park(&ring).waits.get(), 1);
         assert_eq!(ring.stats().worker_parks, 1);
     }
@@ -396,7 +404,11 @@ mod mutation {
             let taken = ring.try_take().unwrap();
             assert_eq!(*taken, value, "chunk taken after position {}", wrap - 3);
         }
-        assert_eq!(ring.head.load(Ordering::Relaxed), 4, "head wrapped to 0 once");
+        assert_eq!(
+            ring.head.load(Ordering::Relaxed),
+            4,
+            "head wrapped to 0 once"
+        );
     }
 
     #[test]
@@ -412,7 +424,11 @@ mod mutation {
             let taken = ring.try_take().unwrap();
             assert_eq!(taken.slot_index(), *index);
         }
-        assert_eq!(indices, [0, 1, 2, 0], "each claim starts after the last one");
+        assert_eq!(
+            indices,
+            [0, 1, 2, 0],
+            "each claim starts after the last one"
+        );
     }
 
     #[test]
