@@ -30,7 +30,10 @@ impl<T> Handoff<T> {
     /// Creates an open, empty queue.
     pub fn new() -> Self {
         Self {
-            state: Mutex::new(HandoffState { items: VecDeque::new(), closed: false }),
+            state: Mutex::new(HandoffState {
+                items: VecDeque::new(),
+                closed: false,
+            }),
             ready: Condvar::new(),
         }
     }

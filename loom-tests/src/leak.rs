@@ -22,7 +22,9 @@ impl<T> LeakOnUnwind<T> {
 
     /// Unwraps the value; dropping it is then up to the caller.
     pub fn into_inner(mut self) -> T {
-        self.0.take().expect("the value is present until into_inner or drop")
+        self.0
+            .take()
+            .expect("the value is present until into_inner or drop")
     }
 }
 
@@ -30,13 +32,17 @@ impl<T> Deref for LeakOnUnwind<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
-        self.0.as_ref().expect("the value is present until into_inner or drop")
+        self.0
+            .as_ref()
+            .expect("the value is present until into_inner or drop")
     }
 }
 
 impl<T> DerefMut for LeakOnUnwind<T> {
     fn deref_mut(&mut self) -> &mut T {
-        self.0.as_mut().expect("the value is present until into_inner or drop")
+        self.0
+            .as_mut()
+            .expect("the value is present until into_inner or drop")
     }
 }
 

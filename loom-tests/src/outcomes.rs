@@ -25,7 +25,10 @@ impl Outcomes {
 
     /// Counts one execution that ended in `outcome`.
     pub fn record(&self, outcome: &'static str) {
-        let mut counts = self.counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         match counts.iter_mut().find(|(name, _)| *name == outcome) {
             Some((_, count)) => *count += 1,
             None => counts.push((outcome, 1)),
@@ -34,13 +37,23 @@ impl Outcomes {
 
     /// Returns how many executions ended in `outcome`.
     pub fn count(&self, outcome: &str) -> usize {
-        let counts = self.counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        counts.iter().find(|(name, _)| *name == outcome).map_or(0, |&(_, count)| count)
+        let counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        counts
+            .iter()
+            .find(|(name, _)| *name == outcome)
+            .map_or(0, |&(_, count)| count)
     }
 
     /// Panics unless every outcome in `expected` ended at least one execution.
     pub fn assert_seen(&self, expected: &[&str]) {
-        let counts = self.counts.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        let counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
         for outcome in expected {
             assert!(
                 counts.iter().any(|(name, count)| name == outcome && *count > 0),

@@ -71,7 +71,10 @@ impl ModelPark {
     /// Creates a park with `count` deadlines, none of them passed yet.
     pub fn with_deadlines(count: usize) -> Self {
         Self {
-            state: Mutex::new(ParkState { expired: vec![false; count], words: Vec::new() }),
+            state: Mutex::new(ParkState {
+                expired: vec![false; count],
+                words: Vec::new(),
+            }),
             sleepers: Condvar::new(),
             deadline_count: count,
             wait_calls: CallCounter::new(0),
@@ -88,7 +91,10 @@ impl ModelPark {
     /// If the park was created with `index` deadlines or fewer.
     pub fn deadline(&self, index: usize) -> ModelDeadline {
         let count = self.deadline_count;
-        assert!(index < count, "deadline {index} does not exist: the park has {count}");
+        assert!(
+            index < count,
+            "deadline {index} does not exist: the park has {count}"
+        );
         ModelDeadline(index)
     }
 
@@ -114,7 +120,8 @@ impl ModelPark {
 
     /// Returns the number of [`Park::wake_one`] plus [`Park::wake_all`] calls so far.
     pub fn wake_calls(&self) -> usize {
-        self.wake_one_calls.load(CallOrdering::Relaxed) + self.wake_all_calls.load(CallOrdering::Relaxed)
+        self.wake_one_calls.load(CallOrdering::Relaxed)
+            + self.wake_all_calls.load(CallOrdering::Relaxed)
     }
 }
 
@@ -127,7 +134,12 @@ impl Default for ModelPark {
 impl Park for ModelPark {
     type Deadline = ModelDeadline;
 
-    fn wait(&self, word: &AtomicU32, expected: u32, deadline: Option<ModelDeadline>) -> WaitOutcome {
+    fn wait(
+        &self,
+        word: &AtomicU32,
+        expected: u32,
+        deadline: Option<ModelDeadline>,
+    ) -> WaitOutcome {
         self.wait_calls.fetch_add(1, CallOrdering::Relaxed);
         let mut state = self.state.lock().unwrap();
 
@@ -136,7 +148,9 @@ impl Park for ModelPark {
         // changed value whenever the waker has already notified.
         let current = word.load(Ordering::Relaxed);
         if current != expected {
-            trace::record(format_args!("park: word {current:#x} != expected {expected:#x}, no sleep"));
+            trace::record(format_args!(
+                "park: word {current:#x} != expected {expected:#x}, no sleep"
+            ));
             return WaitOutcome::Woken;
         }
         if let Some(deadline) = deadline {
@@ -172,7 +186,11 @@ impl Park for ModelPark {
         trace::record(format_args!("park: wake_one"));
 
         // Waking one sleeper of another word would lose this word's wake-up.
-        if state.words.iter().all(|&address| address == word_address(word)) {
+        if state
+            .words
+            .iter()
+            .all(|&address| address == word_address(word))
+        {
             self.sleepers.notify_one();
         } else {
             self.sleepers.notify_all();

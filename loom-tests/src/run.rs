@@ -22,12 +22,18 @@ pub struct Model {
 impl Model {
     /// Creates a model explored without a preemption bound.
     pub const fn unbounded(name: &'static str) -> Self {
-        Self { name, preemption_bound: None }
+        Self {
+            name,
+            preemption_bound: None,
+        }
     }
 
     /// Creates a model explored with at most `bound` preemptions per execution.
     pub const fn bounded(name: &'static str, bound: usize) -> Self {
-        Self { name, preemption_bound: Some(bound) }
+        Self {
+            name,
+            preemption_bound: Some(bound),
+        }
     }
 }
 
@@ -76,7 +82,11 @@ where
         }
         Err(payload) => {
             let message = panic_message(payload.as_ref());
-            eprintln!("{}: FAILED after {}: {message}", model.name, describe(&summary));
+            eprintln!(
+                "{}: FAILED after {}: {message}",
+                model.name,
+                describe(&summary)
+            );
             print_events(&trace::take());
             panic::resume_unwind(payload)
         }
@@ -106,8 +116,17 @@ where
         Err(payload) => payload,
     };
 
-    let violation = Violation { message: panic_message(payload.as_ref()), events: trace::take(), summary };
-    eprintln!("{}: violation found after {}: {}", model.name, describe(&summary), violation.message);
+    let violation = Violation {
+        message: panic_message(payload.as_ref()),
+        events: trace::take(),
+        summary,
+    };
+    eprintln!(
+        "{}: violation found after {}: {}",
+        model.name,
+        describe(&summary),
+        violation.message
+    );
     print_events(&violation.events);
     violation
 }
@@ -178,7 +197,10 @@ fn describe(summary: &ModelSummary) -> String {
         Some(bound) => format!("preemption bound {bound}"),
         None => "no preemption bound".to_owned(),
     };
-    format!("{} executions in {:.2?} ({bound})", summary.executions, summary.elapsed)
+    format!(
+        "{} executions in {:.2?} ({bound})",
+        summary.executions, summary.elapsed
+    )
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {

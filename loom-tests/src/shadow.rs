@@ -24,7 +24,10 @@ pub struct ShadowCount {
 impl ShadowCount {
     /// Creates a count of zero that must never exceed `bound`.
     pub fn new(bound: u32) -> Self {
-        Self { held: AtomicU32::new(0), bound }
+        Self {
+            held: AtomicU32::new(0),
+            bound,
+        }
     }
 
     /// Counts one more held unit and returns the new count.
@@ -34,7 +37,11 @@ impl ShadowCount {
     /// If the new count exceeds the bound.
     pub fn acquired(&self) -> u32 {
         let held = self.held.fetch_add(1, Ordering::Relaxed) + 1;
-        assert!(held <= self.bound, "bound exceeded: {held} units held, the bound is {}", self.bound);
+        assert!(
+            held <= self.bound,
+            "bound exceeded: {held} units held, the bound is {}",
+            self.bound
+        );
         held
     }
 
@@ -45,7 +52,10 @@ impl ShadowCount {
     /// If no unit is held, because the model then has a bug.
     pub fn released(&self) {
         let previous = self.held.fetch_sub(1, Ordering::Relaxed);
-        assert!(previous > 0, "ShadowCount::released called with no unit held");
+        assert!(
+            previous > 0,
+            "ShadowCount::released called with no unit held"
+        );
     }
 
     /// Returns the number of units held now.

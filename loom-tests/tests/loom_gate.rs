@@ -37,7 +37,9 @@
 use std::sync::Arc;
 
 use bp_core::{AcquireError, AcquireTimeoutError, Gate, GateConfig, OwnedPermit, TryAcquireError};
-use loom_tests::{check, spawn_named, trace, Handoff, LeakOnUnwind, Model, ModelPark, Outcomes, ShadowCount};
+use loom_tests::{
+    check, spawn_named, trace, Handoff, LeakOnUnwind, Model, ModelPark, Outcomes, ShadowCount,
+};
 
 type ModelGate = Gate<ModelPark>;
 type ModelPermit = OwnedPermit<Arc<ModelGate>, ModelPark>;
@@ -57,14 +59,23 @@ fn new_gate(low: u32, high: u32, park: ModelPark) -> Arc<ModelGate> {
 /// park `wait` call belongs to it, and an acquire during which it waited must
 /// have found the count at or below `low` (hysteresis). The shadow count,
 /// which only this thread raises, is then at most `low + 1`.
-fn produce(gate: &Arc<ModelGate>, shadow: &ShadowCount, queues: &[Arc<Queue>], items: usize, only_producer: bool) {
+fn produce(
+    gate: &Arc<ModelGate>,
+    shadow: &ShadowCount,
+    queues: &[Arc<Queue>],
+    items: usize,
+    only_producer: bool,
+) {
     let low = gate.config().low();
     for item in 0..items {
         let waits_before = gate.park().wait_calls();
-        let permit = OwnedPermit::acquire(Arc::clone(gate)).expect("the gate is never closed in this model");
+        let permit =
+            OwnedPermit::acquire(Arc::clone(gate)).expect("the gate is never closed in this model");
         let held = shadow.acquired();
         let waited = gate.park().wait_calls() > waits_before;
-        trace::record(format_args!("acquired item {item}, {held} held, waited: {waited}"));
+        trace::record(format_args!(
+            "acquired item {item}, {held} held, waited: {waited}"
+        ));
 
         if only_producer && waited {
             assert!(
@@ -91,8 +102,16 @@ fn check_quiescent(gate: &ModelGate, single_producer: bool) {
     let stats = gate.stats();
     let high = gate.config().high();
 
-    assert_eq!(gate.in_flight(), 0, "units left in flight after every permit was dropped");
-    assert!(stats.peak_in_flight <= high, "peak in flight {} exceeds high {high}", stats.peak_in_flight);
+    assert_eq!(
+        gate.in_flight(),
+        0,
+        "units left in flight after every permit was dropped"
+    );
+    assert!(
+        stats.peak_in_flight <= high,
+        "peak in flight {} exceeds high {high}",
+        stats.peak_in_flight
+    );
     assert_eq!(
         stats.wake_calls,
         gate.park().wake_calls(),
@@ -130,7 +149,12 @@ fn check_no_stale_waiter(gate: &Arc<ModelGate>) {
 /// Builds a model where one producer sends `items` permits, in turn, to two
 /// consumers that release them concurrently. Each consumer has its own queue,
 /// so the consumers race each other only on the gate.
-fn one_producer_two_consumers(low: u32, high: u32, items: usize, outcomes: Arc<Outcomes>) -> impl Fn() {
+fn one_producer_two_consumers(
+    low: u32,
+    high: u32,
+    items: usize,
+    outcomes: Arc<Outcomes>,
+) -> impl Fn() {
     move || {
         let gate = new_gate(low, high, ModelPark::new());
         let shadow = Arc::new(ShadowCount::new(high));
@@ -155,7 +179,11 @@ fn one_producer_two_consumers(low: u32, high: u32, items: usize, outcomes: Arc<O
 
         check_quiescent(&gate, true);
         check_no_stale_waiter(&gate);
-        outcomes.record(if gate.park().sleeps() > 0 { "producer slept" } else { "producer never slept" });
+        outcomes.record(if gate.park().sleeps() > 0 {
+            "producer slept"
+        } else {
+            "producer never slept"
+        });
     }
 }
 
@@ -197,28 +225,40 @@ fn park_races_two_releases_low_just_below_high() {
 fn crossing_to_low_wakes_with_units_held() {
     let outcomes = Arc::new(Outcomes::new());
     let tally = Arc::clone(&outcomes);
-    check(&Model::unbounded("crossing_to_low_wakes_with_units_held"), move || {
-        let gate = new_gate(1, 2, ModelPark::new());
-        let kept = LeakOnUnwind::new(OwnedPermit::try_acquire(Arc::clone(&gate)).expect("the gate starts empty"));
-        let released = LeakOnUnwind::new(OwnedPermit::try_acquire(Arc::clone(&gate)).expect("the gate has room"));
+    check(
+        &Model::unbounded("crossing_to_low_wakes_with_units_held"),
+        move || {
+            let gate = new_gate(1, 2, ModelPark::new());
+            let kept = LeakOnUnwind::new(
+                OwnedPermit::try_acquire(Arc::clone(&gate)).expect("the gate starts empty"),
+            );
+            let released = LeakOnUnwind::new(
+                OwnedPermit::try_acquire(Arc::clone(&gate)).expect("the gate has room"),
+            );
 
-        let producer = {
-            let gate = Arc::clone(&gate);
-            spawn_named("producer", move || {
-                let permit = OwnedPermit::acquire(gate).expect("the gate is never closed in this model");
-                trace::record(format_args!("acquired at low"));
-                drop(permit);
-            })
-        };
-        let consumer = spawn_named("consumer", move || drop(released));
-        producer.join().unwrap();
-        consumer.join().unwrap();
-        drop(kept);
+            let producer = {
+                let gate = Arc::clone(&gate);
+                spawn_named("producer", move || {
+                    let permit =
+                        OwnedPermit::acquire(gate).expect("the gate is never closed in this model");
+                    trace::record(format_args!("acquired at low"));
+                    drop(permit);
+                })
+            };
+            let consumer = spawn_named("consumer", move || drop(released));
+            producer.join().unwrap();
+            consumer.join().unwrap();
+            drop(kept);
 
-        check_quiescent(&gate, true);
-        check_no_stale_waiter(&gate);
-        tally.record(if gate.park().sleeps() > 0 { "producer slept" } else { "producer never slept" });
-    });
+            check_quiescent(&gate, true);
+            check_no_stale_waiter(&gate);
+            tally.record(if gate.park().sleeps() > 0 {
+                "producer slept"
+            } else {
+                "producer never slept"
+            });
+        },
+    );
     outcomes.assert_seen(&["producer slept", "producer never slept"]);
 }
 
@@ -233,37 +273,43 @@ fn two_parks_race_one_consumer() {
     let (low, high) = (0, 2);
     let outcomes = Arc::new(Outcomes::new());
     let tally = Arc::clone(&outcomes);
-    check(&Model::bounded("two_parks_race_one_consumer", 2), move || {
-        let gate = new_gate(low, high, ModelPark::new());
-        let shadow = Arc::new(ShadowCount::new(high));
-        let queue = Arc::new(Queue::new());
+    check(
+        &Model::bounded("two_parks_race_one_consumer", 2),
+        move || {
+            let gate = new_gate(low, high, ModelPark::new());
+            let shadow = Arc::new(ShadowCount::new(high));
+            let queue = Arc::new(Queue::new());
 
-        let producers: Vec<_> = ["producer 0", "producer 1"]
-            .into_iter()
-            .map(|name| {
-                let (gate, shadow, queue) = (Arc::clone(&gate), Arc::clone(&shadow), Arc::clone(&queue));
-                spawn_named(name, move || produce(&gate, &shadow, std::slice::from_ref(&queue), 2, false))
-            })
-            .collect();
-        let consumer = {
-            let (shadow, queue) = (Arc::clone(&shadow), Arc::clone(&queue));
-            spawn_named("consumer", move || consume(&shadow, &queue))
-        };
+            let producers: Vec<_> = ["producer 0", "producer 1"]
+                .into_iter()
+                .map(|name| {
+                    let (gate, shadow, queue) =
+                        (Arc::clone(&gate), Arc::clone(&shadow), Arc::clone(&queue));
+                    spawn_named(name, move || {
+                        produce(&gate, &shadow, std::slice::from_ref(&queue), 2, false)
+                    })
+                })
+                .collect();
+            let consumer = {
+                let (shadow, queue) = (Arc::clone(&shadow), Arc::clone(&queue));
+                spawn_named("consumer", move || consume(&shadow, &queue))
+            };
 
-        for producer in producers {
-            producer.join().unwrap();
-        }
-        queue.close();
-        consumer.join().unwrap();
+            for producer in producers {
+                producer.join().unwrap();
+            }
+            queue.close();
+            consumer.join().unwrap();
 
-        check_quiescent(&gate, false);
-        check_no_stale_waiter(&gate);
-        tally.record(match gate.park().sleeps() {
-            0 => "no producer slept",
-            1 => "one sleep",
-            _ => "several sleeps",
-        });
-    });
+            check_quiescent(&gate, false);
+            check_no_stale_waiter(&gate);
+            tally.record(match gate.park().sleeps() {
+                0 => "no producer slept",
+                1 => "one sleep",
+                _ => "several sleeps",
+            });
+        },
+    );
     outcomes.assert_seen(&["no producer slept", "one sleep", "several sleeps"]);
 }
 
@@ -277,34 +323,53 @@ fn two_parks_race_one_consumer() {
 fn close_races_producer_parking() {
     let outcomes = Arc::new(Outcomes::new());
     let tally = Arc::clone(&outcomes);
-    check(&Model::unbounded("close_races_producer_parking"), move || {
-        let gate = new_gate(0, 1, ModelPark::new());
-        let held = LeakOnUnwind::new(OwnedPermit::try_acquire(Arc::clone(&gate)).expect("the gate starts empty"));
+    check(
+        &Model::unbounded("close_races_producer_parking"),
+        move || {
+            let gate = new_gate(0, 1, ModelPark::new());
+            let held = LeakOnUnwind::new(
+                OwnedPermit::try_acquire(Arc::clone(&gate)).expect("the gate starts empty"),
+            );
 
-        let producer = {
-            let gate = Arc::clone(&gate);
-            spawn_named("producer", move || OwnedPermit::acquire(gate).map(drop))
-        };
-        assert!(gate.close(), "the first close reports that it closed the gate");
-        trace::record(format_args!("closed the gate"));
-        let result = producer.join().unwrap();
-        assert_eq!(result, Err(AcquireError), "a producer blocked on a closed gate must return Closed");
+            let producer = {
+                let gate = Arc::clone(&gate);
+                spawn_named("producer", move || OwnedPermit::acquire(gate).map(drop))
+            };
+            assert!(
+                gate.close(),
+                "the first close reports that it closed the gate"
+            );
+            trace::record(format_args!("closed the gate"));
+            let result = producer.join().unwrap();
+            assert_eq!(
+                result,
+                Err(AcquireError),
+                "a producer blocked on a closed gate must return Closed"
+            );
 
-        // The producer has left, so the release that empties the gate must
-        // find no registered waiter.
-        let wake_calls = gate.stats().wake_calls;
-        drop(held);
-        assert_eq!(gate.in_flight(), 0);
-        assert_eq!(gate.stats().wake_calls, wake_calls, "a release after close woke a waiter that had left");
-        assert!(gate.stats().wake_calls <= 1, "close made more than one wake call");
+            // The producer has left, so the release that empties the gate must
+            // find no registered waiter.
+            let wake_calls = gate.stats().wake_calls;
+            drop(held);
+            assert_eq!(gate.in_flight(), 0);
+            assert_eq!(
+                gate.stats().wake_calls,
+                wake_calls,
+                "a release after close woke a waiter that had left"
+            );
+            assert!(
+                gate.stats().wake_calls <= 1,
+                "close made more than one wake call"
+            );
 
-        let park = gate.park();
-        tally.record(match (gate.stats().parks, park.sleeps()) {
-            (0, _) => "close won: producer never registered",
-            (_, 0) => "producer registered, close came before it slept",
-            _ => "producer slept, close woke it",
-        });
-    });
+            let park = gate.park();
+            tally.record(match (gate.stats().parks, park.sleeps()) {
+                (0, _) => "close won: producer never registered",
+                (_, 0) => "producer registered, close came before it slept",
+                _ => "producer slept, close woke it",
+            });
+        },
+    );
     outcomes.assert_seen(&[
         "close won: producer never registered",
         "producer registered, close came before it slept",
@@ -321,32 +386,41 @@ fn close_races_producer_parking() {
 fn close_races_release_and_parking() {
     let outcomes = Arc::new(Outcomes::new());
     let tally = Arc::clone(&outcomes);
-    check(&Model::unbounded("close_races_release_and_parking"), move || {
-        let gate = new_gate(0, 1, ModelPark::new());
-        let held = LeakOnUnwind::new(OwnedPermit::try_acquire(Arc::clone(&gate)).expect("the gate starts empty"));
+    check(
+        &Model::unbounded("close_races_release_and_parking"),
+        move || {
+            let gate = new_gate(0, 1, ModelPark::new());
+            let held = LeakOnUnwind::new(
+                OwnedPermit::try_acquire(Arc::clone(&gate)).expect("the gate starts empty"),
+            );
 
-        let producer = {
-            let gate = Arc::clone(&gate);
-            spawn_named("producer", move || OwnedPermit::acquire(gate).map(drop))
-        };
-        let consumer = spawn_named("consumer", move || drop(held));
-        gate.close();
-        trace::record(format_args!("closed the gate"));
+            let producer = {
+                let gate = Arc::clone(&gate);
+                spawn_named("producer", move || OwnedPermit::acquire(gate).map(drop))
+            };
+            let consumer = spawn_named("consumer", move || drop(held));
+            gate.close();
+            trace::record(format_args!("closed the gate"));
 
-        let result = producer.join().unwrap();
-        consumer.join().unwrap();
+            let result = producer.join().unwrap();
+            consumer.join().unwrap();
 
-        assert_eq!(gate.in_flight(), 0, "units left in flight after every permit was dropped");
-        assert_eq!(
-            OwnedPermit::try_acquire(Arc::clone(&gate)).map(drop),
-            Err(TryAcquireError::Closed),
-            "the gate reopened"
-        );
-        tally.record(match result {
-            Ok(()) => "producer acquired before close",
-            Err(AcquireError) => "producer returned Closed",
-        });
-    });
+            assert_eq!(
+                gate.in_flight(),
+                0,
+                "units left in flight after every permit was dropped"
+            );
+            assert_eq!(
+                OwnedPermit::try_acquire(Arc::clone(&gate)).map(drop),
+                Err(TryAcquireError::Closed),
+                "the gate reopened"
+            );
+            tally.record(match result {
+                Ok(()) => "producer acquired before close",
+                Err(AcquireError) => "producer returned Closed",
+            });
+        },
+    );
     outcomes.assert_seen(&["producer acquired before close", "producer returned Closed"]);
 }
 
@@ -363,7 +437,9 @@ fn timeout_races_release() {
     check(&Model::unbounded("timeout_races_release"), move || {
         let gate = new_gate(0, 1, ModelPark::with_deadlines(1));
         let deadline = gate.park().deadline(0);
-        let held = LeakOnUnwind::new(OwnedPermit::try_acquire(Arc::clone(&gate)).expect("the gate starts empty"));
+        let held = LeakOnUnwind::new(
+            OwnedPermit::try_acquire(Arc::clone(&gate)).expect("the gate starts empty"),
+        );
 
         let producer = {
             let gate = Arc::clone(&gate);
@@ -377,7 +453,8 @@ fn timeout_races_release() {
                 trace::record(format_args!("timed acquire: {outcome}"));
                 drop(timed);
 
-                let next = OwnedPermit::acquire(gate).expect("the gate is never closed in this model");
+                let next =
+                    OwnedPermit::acquire(gate).expect("the gate is never closed in this model");
                 trace::record(format_args!("next acquire succeeded"));
                 drop(next);
                 outcome
@@ -429,10 +506,17 @@ fn parked_producer_resumes_at_low_water() {
     let (low, high, items) = (0, 2, 3);
     let outcomes = Arc::new(Outcomes::new());
     let tally = Arc::clone(&outcomes);
-    check(&Model::unbounded("parked_producer_resumes_at_low_water"), move || {
-        let gate = run_one_producer_one_consumer(low, high, items);
-        tally.record(if gate.park().sleeps() > 0 { "producer slept" } else { "producer never slept" });
-    });
+    check(
+        &Model::unbounded("parked_producer_resumes_at_low_water"),
+        move || {
+            let gate = run_one_producer_one_consumer(low, high, items);
+            tally.record(if gate.park().sleeps() > 0 {
+                "producer slept"
+            } else {
+                "producer never slept"
+            });
+        },
+    );
     outcomes.assert_seen(&["producer slept", "producer never slept"]);
 }
 
@@ -447,18 +531,24 @@ fn wake_calls_at_most_one_per_crossing() {
     let (low, high, items) = (0, 1, 3);
     let outcomes = Arc::new(Outcomes::new());
     let tally = Arc::clone(&outcomes);
-    check(&Model::unbounded("wake_calls_at_most_one_per_crossing"), move || {
-        let gate = run_one_producer_one_consumer(low, high, items);
-        let stats = gate.stats();
-        if stats.parks == 0 {
-            assert_eq!(stats.wake_calls, 0, "releases made wake calls although the producer never parked");
-        }
-        tally.record(match stats.wake_calls {
-            0 => "no wake call",
-            1 => "one wake call",
-            _ => "several wake calls",
-        });
-    });
+    check(
+        &Model::unbounded("wake_calls_at_most_one_per_crossing"),
+        move || {
+            let gate = run_one_producer_one_consumer(low, high, items);
+            let stats = gate.stats();
+            if stats.parks == 0 {
+                assert_eq!(
+                    stats.wake_calls, 0,
+                    "releases made wake calls although the producer never parked"
+                );
+            }
+            tally.record(match stats.wake_calls {
+                0 => "no wake call",
+                1 => "one wake call",
+                _ => "several wake calls",
+            });
+        },
+    );
     outcomes.assert_seen(&["no wake call", "one wake call", "several wake calls"]);
 }
 
@@ -480,38 +570,46 @@ unsafe impl Sync for UnitBuffer {}
 #[test]
 fn release_happens_before_reacquire() {
     let items = 2;
-    check(&Model::unbounded("release_happens_before_reacquire"), move || {
-        let gate = new_gate(0, 1, ModelPark::new());
-        let buffer = Arc::new(UnitBuffer(loom::cell::UnsafeCell::new(0)));
-        let queue = Arc::new(Queue::new());
+    check(
+        &Model::unbounded("release_happens_before_reacquire"),
+        move || {
+            let gate = new_gate(0, 1, ModelPark::new());
+            let buffer = Arc::new(UnitBuffer(loom::cell::UnsafeCell::new(0)));
+            let queue = Arc::new(Queue::new());
 
-        let consumer = {
-            let (buffer, queue) = (Arc::clone(&buffer), Arc::clone(&queue));
-            spawn_named("consumer", move || {
-                while let Some(permit) = queue.recv() {
-                    // SAFETY: this thread holds the only permit (see UnitBuffer).
-                    buffer.0.with_mut(|value| unsafe { *value += 1 });
-                    trace::record(format_args!("wrote the buffer, releases the unit"));
-                    drop(permit);
+            let consumer = {
+                let (buffer, queue) = (Arc::clone(&buffer), Arc::clone(&queue));
+                spawn_named("consumer", move || {
+                    while let Some(permit) = queue.recv() {
+                        // SAFETY: this thread holds the only permit (see UnitBuffer).
+                        buffer.0.with_mut(|value| unsafe { *value += 1 });
+                        trace::record(format_args!("wrote the buffer, releases the unit"));
+                        drop(permit);
+                    }
+                })
+            };
+
+            for item in 0..items {
+                let permit = OwnedPermit::acquire(Arc::clone(&gate))
+                    .expect("the gate is never closed in this model");
+                // SAFETY: this thread holds the only permit (see UnitBuffer).
+                let seen = buffer.0.with_mut(|value| unsafe {
+                    let seen = *value;
+                    *value = 10 * (item + 1);
+                    seen
+                });
+                trace::record(format_args!("acquired item {item}, buffer held {seen}"));
+                if item > 0 {
+                    assert_eq!(
+                        seen,
+                        10 * item + 1,
+                        "the producer missed the consumer's write to the buffer"
+                    );
                 }
-            })
-        };
-
-        for item in 0..items {
-            let permit = OwnedPermit::acquire(Arc::clone(&gate)).expect("the gate is never closed in this model");
-            // SAFETY: this thread holds the only permit (see UnitBuffer).
-            let seen = buffer.0.with_mut(|value| unsafe {
-                let seen = *value;
-                *value = 10 * (item + 1);
-                seen
-            });
-            trace::record(format_args!("acquired item {item}, buffer held {seen}"));
-            if item > 0 {
-                assert_eq!(seen, 10 * item + 1, "the producer missed the consumer's write to the buffer");
+                queue.send(permit);
             }
-            queue.send(permit);
-        }
-        queue.close();
-        consumer.join().unwrap();
-    });
+            queue.close();
+            consumer.join().unwrap();
+        },
+    );
 }

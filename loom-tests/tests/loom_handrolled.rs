@@ -37,7 +37,10 @@ struct ResetEvent {
 
 impl ResetEvent {
     fn new() -> Self {
-        Self { is_set: Mutex::new(false), changed: Condvar::new() }
+        Self {
+            is_set: Mutex::new(false),
+            changed: Condvar::new(),
+        }
     }
 
     fn set(&self) {
@@ -113,7 +116,10 @@ impl HandRolledGate {
 
     fn release(&self) {
         let previous = self.in_flight.fetch_sub(1, Ordering::SeqCst);
-        trace::record(format_args!("releases, in_flight {previous} -> {}", previous - 1));
+        trace::record(format_args!(
+            "releases, in_flight {previous} -> {}",
+            previous - 1
+        ));
         if previous == self.set_when_previous {
             trace::record(format_args!("sets the event"));
             self.event.set();
@@ -123,7 +129,12 @@ impl HandRolledGate {
 
 /// Builds a model where one producer acquires `items` units and hands each to
 /// one consumer, which releases it.
-fn producer_and_consumer(high: usize, set_when_previous: usize, reset_order: ResetOrder, items: usize) -> impl Fn() {
+fn producer_and_consumer(
+    high: usize,
+    set_when_previous: usize,
+    reset_order: ResetOrder,
+    items: usize,
+) -> impl Fn() {
     move || {
         let gate = Arc::new(HandRolledGate {
             in_flight: AtomicUsize::new(0),
@@ -156,11 +167,15 @@ fn producer_and_consumer(high: usize, set_when_previous: usize, reset_order: Res
 /// and not some unrelated error of the model.
 fn assert_bound_or_wakeup_violation(violation: &Violation) {
     assert!(
-        violation.message.contains("in-flight bound exceeded") || violation.message.contains("deadlock"),
+        violation.message.contains("in-flight bound exceeded")
+            || violation.message.contains("deadlock"),
         "loom failed the model for an unexpected reason: {}",
         violation.message
     );
-    assert!(!violation.events.is_empty(), "the failing execution recorded no events");
+    assert!(
+        !violation.events.is_empty(),
+        "the failing execution recorded no events"
+    );
 }
 
 /// A release from `HIGH` sets the event while the producer is not waiting.
@@ -204,5 +219,9 @@ fn reset_before_wait_loses_wakeup() {
         producer_and_consumer(1, 1, ResetOrder::BeforeWait, 2),
     );
     assert_bound_or_wakeup_violation(&violation);
-    assert!(violation.message.contains("deadlock"), "expected a lost wake-up, got: {}", violation.message);
+    assert!(
+        violation.message.contains("deadlock"),
+        "expected a lost wake-up, got: {}",
+        violation.message
+    );
 }
