@@ -112,6 +112,11 @@ pub struct FutexCheck {
     /// Futex calls strace saw in the whole process, thread start and join
     /// included.
     pub traced: u64,
+    /// Of those, calls that returned an error, mostly `EAGAIN` from a
+    /// `FUTEX_WAIT` whose word changed before the thread slept. `None` in
+    /// records made before this field existed.
+    #[serde(default)]
+    pub traced_errors: Option<u64>,
 }
 
 /// Heap allocations of one scenario in steady state.
@@ -173,18 +178,25 @@ pub struct GzipRun {
     pub output_bytes: u64,
 }
 
-/// Returns the number of futex calls in the summary that `strace -c` writes,
-/// or `None` if it lists no futex row.
+/// Returns the futex calls and the failed ones among them from the summary
+/// that `strace -c` writes, or `None` if it lists no futex row.
 ///
 /// The summary's rows are `% time, seconds, usecs/call, calls, [errors,]
-/// syscall`; the errors column is empty for a call that never failed.
-pub fn parse_strace_futex_calls(summary: &str) -> Option<u64> {
+/// syscall`. strace 5 and 6 leave the errors column empty when no call
+/// failed.
+pub fn parse_strace_futex_calls(summary: &str) -> Option<(u64, u64)> {
     summary.lines().find_map(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
         if fields.last() != Some(&"futex") || fields.len() < 5 {
             return None;
         }
-        fields[3].parse().ok()
+        let calls = fields[3].parse().ok()?;
+        let errors = if fields.len() >= 6 {
+            fields[4].parse().ok()?
+        } else {
+            0
+        };
+        Some((calls, errors))
     })
 }
 
@@ -201,7 +213,7 @@ mod tests {
 ------ ----------- ----------- --------- --------- ----------------
 100.00    0.004152           5       812        41 total
 ";
-        assert_eq!(parse_strace_futex_calls(summary), Some(812));
+        assert_eq!(parse_strace_futex_calls(summary), Some((812, 41)));
     }
 
     #[test]
@@ -211,7 +223,7 @@ mod tests {
 ------ ----------- ----------- --------- --------- ----------------
 100.00    0.000020          10         2           futex
 ";
-        assert_eq!(parse_strace_futex_calls(summary), Some(2));
+        assert_eq!(parse_strace_futex_calls(summary), Some((2, 0)));
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub fn render(inputs: &Inputs<'_>) -> String {
 
 /// Formats a ratio such as `1.23×`.
 fn ratio(value: f64) -> String {
-    format!("{value:.2}×")
+    format!("{value:.3}×")
 }
 
 /// Formats a count per second with a metric prefix, such as `12.3 M`.

@@ -358,8 +358,9 @@ fn cpu_time(counts: &Counts) -> String {
 fn futex(counts: &Counts) -> String {
     let mut text = String::from(
         "### Futex calls (backpressured, bp)\n\nFrom the ring's counters, summed over the \
-         runs of the CPU-time table: producer parks and wakes, worker parks and wakes, and \
-         all four per chunk, against the bound 2 / (high - low).\n\n",
+         runs of the CPU-time table: producer parks and wakes, worker parks and wakes, the \
+         producer's two per chunk, and all four per chunk against the bound 2 / (high - \
+         low).\n\n",
     );
     let mut table = Table::new(&[
         "Load",
@@ -370,6 +371,7 @@ fn futex(counts: &Counts) -> String {
         ">Producer wakes",
         ">Worker parks",
         ">Worker wakes",
+        ">Producer per chunk",
         ">Per chunk",
         ">Bound",
     ]);
@@ -387,16 +389,18 @@ fn futex(counts: &Counts) -> String {
                     runs.iter().map(|(futex, _)| field(futex)).sum::<u64>()
                 };
                 let chunks: u64 = runs.iter().map(|(_, chunks)| chunks).sum();
+                let producer_calls = sum(|futex| futex.producer_parks + futex.producer_wakes);
                 let per_chunk = targets::futex_per_chunk(counts, load.micros, workers, low);
                 table.row(vec![
                     format!("~{} µs", load.micros),
                     workers.to_string(),
                     low.to_string(),
-                    chunks.to_string(),
+                    thousands(chunks),
                     sum(|futex| futex.producer_parks).to_string(),
                     sum(|futex| futex.producer_wakes).to_string(),
                     sum(|futex| futex.worker_parks).to_string(),
                     sum(|futex| futex.worker_wakes).to_string(),
+                    format!("{:.4}", producer_calls as f64 / chunks as f64),
                     per_chunk.map_or("-".to_owned(), |value| format!("{value:.4}")),
                     format!("{:.4}", targets::futex_bound(low)),
                 ]);
@@ -407,17 +411,24 @@ fn futex(counts: &Counts) -> String {
 
     text += "\n";
     text += &match &counts.futex_check {
-        Ok(check) => format!(
-            "Cross-check with `strace -f -c -e trace=futex` on one run (~{} µs, {} worker(s), \
-             low = {}, {} chunks): the counters saw {} futex calls, strace saw {} in the whole \
-             process, thread start and join included.\n\n",
-            check.micros,
-            check.workers,
-            check.low,
-            check.chunks,
-            check.counted.total(),
-            check.traced
-        ),
+        Ok(check) => {
+            let errors = check.traced_errors.map_or(String::new(), |errors| {
+                format!(", {errors} of which returned an error")
+            });
+            format!(
+                "Cross-check with `strace -f -c -e trace=futex` on one run (~{} µs, {} \
+                 worker(s), low = {}, {} chunks): the counters saw {} futex calls, strace saw \
+                 {}{errors}. The counters count a park once, while strace also counts each \
+                 retry of a `FUTEX_WAIT` that returned early (with `EAGAIN` when a publish or \
+                 release changed the word first), and the calls of thread start and join.\n\n",
+                check.micros,
+                check.workers,
+                check.low,
+                thousands(check.chunks),
+                check.counted.total(),
+                check.traced
+            )
+        }
         Err(reason) => format!("Cross-check with strace: pending: {reason}.\n\n"),
     };
     text
@@ -446,7 +457,7 @@ fn allocations(counts: &Counts) -> String {
             record.scenario.clone(),
             record.peer.clone(),
             record.workers.to_string(),
-            record.extra_chunks.to_string(),
+            thousands(record.extra_chunks),
             format!("{:.4}", record.per_chunk()),
         ]);
     }

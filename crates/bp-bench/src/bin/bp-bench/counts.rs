@@ -147,7 +147,7 @@ fn check_futex(quick: bool) -> Result<FutexCheck, String> {
     }
 
     let summary = summary.map_err(|error| format!("could not read strace's summary: {error}"))?;
-    let traced = parse_strace_futex_calls(&summary)
+    let (traced, traced_errors) = parse_strace_futex_calls(&summary)
         .ok_or_else(|| format!("strace's summary lists no futex calls:\n{summary}"))?;
     let counted: FutexRecord = serde_json::from_slice(&output.stdout)
         .map_err(|error| format!("the probe printed no counters: {error}"))?;
@@ -158,6 +158,7 @@ fn check_futex(quick: bool) -> Result<FutexCheck, String> {
         chunks,
         counted,
         traced,
+        traced_errors: Some(traced_errors),
     })
 }
 
