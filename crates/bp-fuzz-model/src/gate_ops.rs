@@ -3,7 +3,7 @@
 //!
 //! Each round passes its marks, which are often invalid on purpose, to
 //! [`GateConfig::new`] and compares the result with the rule `low < high <=
-//! MAX_HIGH`. With valid marks it builds a gate over [`ExpiredPark`] and runs
+//! MAX_HIGH`. With valid marks it builds a gate over `ExpiredPark` and runs
 //! the round's operations: non-blocking and blocking acquires, acquires whose
 //! deadline has passed, releases of any held permit, and closes. After every
 //! operation the gate's count, closed flag and counters must equal the
