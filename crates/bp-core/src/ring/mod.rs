@@ -27,7 +27,8 @@
 //!
 //! Workers park on the `published` word exactly as producers park on the
 //! gate: register, then sleep on the registered value. A publish wakes one
-//! worker only when a worker is registered.
+//! worker only when more workers are registered than chunks are pending, so
+//! a worker that was woken but has not yet taken its chunk is not woken again.
 //!
 //! # Why a worker never reads a reused queue entry
 //!
@@ -571,7 +572,13 @@ impl<T, S: AsRef<[Slot<T>]>, P: Park> Ring<T, S, P> {
             }
         }
 
-        if waiters(state) != 0 {
+        // Wake only a worker that no pending chunk accounts for. A woken
+        // worker stays registered until its take deregisters it, and each
+        // pending chunk (including those published before this one) already
+        // woke one registered worker or was published while all of them were
+        // awake. So with `waiters <= count` every registered worker is awake
+        // or about to find the word changed, and a wake call would be wasted.
+        if waiters(state) > count(state) {
             self.wake_worker();
         }
         true

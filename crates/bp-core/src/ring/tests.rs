@@ -328,17 +328,28 @@ mod mutation {
 
     #[test]
     fn publish_wakes_registered_worker_only() {
-        let ring = scripted_ring::<2>(OnWait::TimeOut);
+        let ring = scripted_ring::<3>(OnWait::TimeOut);
         let producer = ring.producer().unwrap();
 
         producer.try_claim().unwrap().publish().unwrap();
         assert_eq!(park(&ring).wakes.get(), 0, "no worker was registered");
+        drop(ring.try_take().unwrap());
 
-        // A worker registered as parked, as the slow path leaves it.
+        // A worker registered as parked on the empty ring, as the slow path
+        // leaves it: the next publish wakes it.
         ring.published.fetch_add(WAITER_ONE, Ordering::Relaxed);
         producer.try_claim().unwrap().publish().unwrap();
         assert_eq!(park(&ring).wakes.get(), 1);
         assert_eq!(ring.stats().worker_wake_calls, 1);
+
+        // The woken worker stays registered until it takes its chunk; a
+        // second publish must not wake it again.
+        producer.try_claim().unwrap().publish().unwrap();
+        assert_eq!(
+            park(&ring).wakes.get(),
+            1,
+            "an already woken worker was woken again"
+        );
         ring.published.fetch_sub(WAITER_ONE, Ordering::Relaxed);
     }
 
