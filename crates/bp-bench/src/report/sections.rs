@@ -59,9 +59,11 @@ pub fn machine(inputs: &Inputs<'_>) -> String {
         .fold(0.0, |max: f64, &value| max.max(value));
     if busiest > BUSY_LOAD {
         text += &format!(
-            "\nNOTE: the 1-minute load average reached {busiest:.2} on a machine with {} CPUs: \
-             other processes competed for the CPUs, so timings are noisier and slower than on \
-             an idle machine. Ratios still compare figures taken in the same conditions.\n",
+            "\nNOTE: the 1-minute load average reached {busiest:.2} on a machine with {} CPUs. \
+             The benchmark's own threads count toward it (up to four run at once), so this \
+             does not show by itself that other processes competed for the CPUs, but when they \
+             did, timings are noisier and slower. Ratios still compare figures taken in the \
+             same conditions.\n",
             environment.cpus
         );
     }
