@@ -13,7 +13,7 @@
 //!   only acquires when the count is at or below `low` (hysteresis), so that one
 //!   wake-up lets it run for `high - low` units. It first registers as a waiter
 //!   in the word, then parks on the exact value it registered with.
-//! - A release is one `fetch_sub`. Its result tells whether this release took
+//! - A release is one `fetch_sub`. Its result shows whether this release took
 //!   the count from `low + 1` to `low` while waiters were registered; only that
 //!   release calls `wake_all`. All other releases make no call.
 //! - A waiter deregisters itself in the same compare-and-swap that acquires its
@@ -125,7 +125,7 @@ impl<P> Gate<P> {
         }
     }
 
-    /// The water marks this gate was built with.
+    /// Returns the water marks this gate was built with.
     pub fn config(&self) -> GateConfig {
         // The fields were copied from a validated config, so this cannot fail.
         match GateConfig::new(self.low, self.high) {
@@ -287,7 +287,7 @@ impl<P> Gate<P> {
         }
     }
 
-    /// The blocked path: register, park, and acquire only at or below `low`.
+    /// Registers, parks and acquires only at or below `low`: the blocked path.
     #[cold]
     fn acquire_slow(&self, deadline: Option<P::Deadline>) -> Result<(), AcquireTimeoutError>
     where

@@ -9,7 +9,7 @@
 //! - the [`Gate`] counts slots in flight (claimed, published or taken). A
 //!   claim takes a unit first, so at most `high <= capacity` slots are ever
 //!   out of the free set, and the producer blocks with hysteresis at `high`.
-//! - each slot's `state` word says `FREE` or `IN_USE`. After taking a gate
+//! - each slot's `state` word is `FREE` or `IN_USE`. After taking a gate
 //!   unit, the producer scans from where its last claim stopped for a `FREE`
 //!   slot. A worker marks its slot `FREE` *before* it releases the gate unit,
 //!   so the number of slots out of the free set never exceeds the gate count;
@@ -245,7 +245,7 @@ impl<T, S: AsRef<[Slot<T>]>, P: Park> Ring<T, S, P> {
         self.slots.as_ref().len()
     }
 
-    /// The gate that bounds the slots in flight.
+    /// Returns the gate that bounds the slots in flight.
     pub fn gate(&self) -> &Gate<P> {
         &self.gate
     }
@@ -387,7 +387,7 @@ impl<T, S: AsRef<[Slot<T>]>, P: Park> Ring<T, S, P> {
         }
     }
 
-    /// The blocked path of a take: register, park, and take once published.
+    /// Registers, parks and takes once a chunk is published: the blocked path of a take.
     #[cold]
     fn take_slow(
         &self,
