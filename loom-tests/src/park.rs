@@ -20,6 +20,12 @@ use crate::trace;
 /// guarantee that Linux `FUTEX_WAIT` gives by reading the word under its hash
 /// bucket lock.
 ///
+/// Spinning: by default [`spin`](Park::spin) returns `false` at once,
+/// because most models only need the sleep. With
+/// [`spinning`](Self::spinning), it returns `true` for a number of rounds,
+/// each a loom yield, so that loom also explores a waiter that reads the
+/// word again instead of registering.
+///
 /// Deadlines: loom has no clock, so a [`ModelDeadline`] passes only when some
 /// thread calls [`expire`](Self::expire). A model that spawns a thread doing
 /// only that makes loom explore the deadline passing at every point of the
@@ -43,7 +49,10 @@ pub struct ModelPark {
     sleepers: Condvar,
     /// Number of deadlines, fixed at construction.
     deadline_count: usize,
+    /// Rounds for which `spin` returns `true`.
+    spin_rounds: u32,
     wait_calls: CallCounter,
+    spin_calls: CallCounter,
     sleeps: CallCounter,
     wake_one_calls: CallCounter,
     wake_all_calls: CallCounter,
@@ -77,10 +86,20 @@ impl ModelPark {
             }),
             sleepers: Condvar::new(),
             deadline_count: count,
+            spin_rounds: 0,
             wait_calls: CallCounter::new(0),
+            spin_calls: CallCounter::new(0),
             sleeps: CallCounter::new(0),
             wake_one_calls: CallCounter::new(0),
             wake_all_calls: CallCounter::new(0),
+        }
+    }
+
+    /// Lets waiters spin for `rounds` rounds before they register.
+    pub fn spinning(self, rounds: u32) -> Self {
+        Self {
+            spin_rounds: rounds,
+            ..self
         }
     }
 
@@ -110,6 +129,11 @@ impl ModelPark {
     /// Returns the number of [`Park::wait`] calls so far.
     pub fn wait_calls(&self) -> usize {
         self.wait_calls.load(CallOrdering::Relaxed)
+    }
+
+    /// Returns the number of [`Park::spin`] calls so far, including those that returned `false`.
+    pub fn spin_calls(&self) -> usize {
+        self.spin_calls.load(CallOrdering::Relaxed)
     }
 
     /// Returns the number of [`Park::wait`] calls that slept on the condition
@@ -206,6 +230,17 @@ impl Park for ModelPark {
 
     fn is_past(&self, deadline: ModelDeadline) -> bool {
         self.state.lock().unwrap().expired[deadline.0]
+    }
+
+    fn spin(&self, _word: &AtomicU32, round: u32) -> bool {
+        self.spin_calls.fetch_add(1, CallOrdering::Relaxed);
+        if round < self.spin_rounds {
+            trace::record(format_args!("park: spin round {round}"));
+            loom::thread::yield_now();
+            true
+        } else {
+            false
+        }
     }
 }
 

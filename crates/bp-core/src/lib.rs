@@ -18,6 +18,8 @@
 pub mod gate;
 pub mod park;
 pub mod ring;
+#[cfg(test)]
+mod scripted_park;
 mod sync;
 mod word;
 

@@ -43,6 +43,8 @@ pub enum WaitOutcome {
 ///   more than the platform's timer slack.
 /// - [`wake_one`](Park::wake_one) wakes at least one thread sleeping on `word`
 ///   if there is one; [`wake_all`](Park::wake_all) wakes every such thread.
+/// - [`spin`](Park::spin), which has a default, returns `false` after a
+///   bounded number of rounds.
 ///
 /// An implementation that sleeps without this re-check loses wake-ups, and
 /// the primitives of this crate then hang.
@@ -66,6 +68,24 @@ pub trait Park {
 
     /// Returns whether `deadline` has passed.
     fn is_past(&self, deadline: Self::Deadline) -> bool;
+
+    /// Waits briefly before a blocked thread registers, and returns whether
+    /// the thread should read `word` again instead of registering.
+    ///
+    /// A waiter calls this with `round` 0, 1, 2, ... each time it reads the
+    /// word and finds that it must block. On `true` it reads the word again
+    /// and retries. On `false` it registers and calls [`wait`](Park::wait).
+    /// An implementation must return `false` after a bounded number of
+    /// rounds, and may return early once `word` changes. A short spin is
+    /// cheaper than a sleep and a wake call, and no other thread pays for it,
+    /// because nobody sends a wake call to a thread that has not registered.
+    ///
+    /// The default never spins.
+    #[inline]
+    fn spin(&self, word: &AtomicU32, round: u32) -> bool {
+        let _ = (word, round);
+        false
+    }
 }
 
 impl<P: Park + ?Sized> Park for &P {
@@ -94,6 +114,11 @@ impl<P: Park + ?Sized> Park for &P {
     #[inline]
     fn is_past(&self, deadline: Self::Deadline) -> bool {
         (**self).is_past(deadline)
+    }
+
+    #[inline]
+    fn spin(&self, word: &AtomicU32, round: u32) -> bool {
+        (**self).spin(word, round)
     }
 }
 

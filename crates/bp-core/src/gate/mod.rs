@@ -295,6 +295,7 @@ impl<P> Gate<P> {
     {
         let mut registered = false;
         let mut timed_out = false;
+        let mut spin_round = 0;
         // Relaxed: every decision below is confirmed by a read-modify-write.
         let mut state = self.state.load(Ordering::Relaxed);
         loop {
@@ -348,6 +349,15 @@ impl<P> Gate<P> {
             }
 
             if !registered {
+                // Unregistered, a producer costs the releasing threads
+                // nothing: let the park spin a little before paying for a
+                // sleep and a wake.
+                if self.park.spin(&self.state, spin_round) {
+                    spin_round += 1;
+                    state = self.state.load(Ordering::Relaxed);
+                    continue;
+                }
+
                 if waiters(state) == MAX_WAITERS {
                     // NOTE: more than MAX_WAITERS producers blocked at once on
                     // one gate. Sleeping unregistered could miss the wake, so

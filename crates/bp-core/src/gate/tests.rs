@@ -190,62 +190,8 @@ mod mutation {
 
     use super::*;
     use crate::park::{AtomicU32 as Word, Clock, SpinPark};
+    use crate::scripted_park::{OnWait, ScriptedPark};
     use crate::word::WAITER_ONE;
-
-    /// The action of a [`ScriptedPark`] when a producer waits on it.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    enum OnWait {
-        /// The deadline passes.
-        TimeOut,
-        /// Other holders release this many units, then the waiter wakes.
-        Release(u32),
-    }
-
-    /// A park that checks the sleeper's side of the park contract and then
-    /// plays the other threads' part.
-    #[derive(Debug)]
-    struct ScriptedPark {
-        on_wait: OnWait,
-        waits: Cell<u32>,
-    }
-
-    impl ScriptedPark {
-        fn new(on_wait: OnWait) -> Self {
-            Self {
-                on_wait,
-                waits: Cell::new(0),
-            }
-        }
-    }
-
-    impl Park for ScriptedPark {
-        type Deadline = ();
-
-        fn wait(&self, word: &Word, expected: u32, _deadline: Option<()>) -> WaitOutcome {
-            assert_eq!(
-                word.load(Ordering::Relaxed),
-                expected,
-                "wait with a stale word"
-            );
-            assert!(waiters(expected) > 0, "wait without a registered waiter");
-            self.waits.set(self.waits.get() + 1);
-            match self.on_wait {
-                OnWait::TimeOut => WaitOutcome::TimedOut,
-                OnWait::Release(units) => {
-                    word.fetch_sub(units, Ordering::Release);
-                    WaitOutcome::Woken
-                }
-            }
-        }
-
-        fn wake_one(&self, _word: &Word) {}
-
-        fn wake_all(&self, _word: &Word) {}
-
-        fn is_past(&self, _deadline: ()) -> bool {
-            false
-        }
-    }
 
     #[test]
     fn is_closed_reports_close() {
@@ -291,6 +237,47 @@ mod mutation {
         drop(permit);
         drop(kept);
         assert_eq!(gate.state.load(Ordering::Relaxed), 0);
+    }
+
+    /// Fills a gate with high = 3 and returns the unit kept to the end, as
+    /// `blocked_acquire_takes_unit_and_deregisters` does.
+    fn fill(gate: &Gate<ScriptedPark>) -> Permit<'_, ScriptedPark> {
+        let kept = gate.try_acquire().unwrap();
+        core::mem::forget(gate.try_acquire().unwrap());
+        core::mem::forget(gate.try_acquire().unwrap());
+        kept
+    }
+
+    #[test]
+    fn spin_sees_release_without_parking() {
+        let park = ScriptedPark::new(OnWait::Release(2)).spinning(5, Some(1));
+        let gate = Gate::new(GateConfig::new(1, 3).unwrap(), park);
+        let kept = fill(&gate);
+
+        let permit = gate.acquire_until(()).unwrap();
+
+        assert_eq!(gate.park().spins.get(), 2, "rounds 0 and 1, then acquired");
+        assert_eq!(gate.park().waits.get(), 0);
+        assert_eq!(gate.stats().parks, 0);
+        assert_eq!(gate.state.load(Ordering::Relaxed), 2);
+        drop(permit);
+        drop(kept);
+    }
+
+    #[test]
+    fn acquire_parks_after_spin_rounds() {
+        let park = ScriptedPark::new(OnWait::Release(2)).spinning(3, None);
+        let gate = Gate::new(GateConfig::new(1, 3).unwrap(), park);
+        let kept = fill(&gate);
+
+        let permit = gate.acquire_until(()).unwrap();
+
+        assert_eq!(gate.park().spins.get(), 4, "three rounds, then the refusal");
+        assert_eq!(gate.park().waits.get(), 1);
+        assert_eq!(gate.stats().parks, 1);
+        assert_eq!(gate.state.load(Ordering::Relaxed), 2);
+        drop(permit);
+        drop(kept);
     }
 
     #[test]
@@ -361,6 +348,10 @@ mod mutation {
         fn is_past(&self, deadline: bool) -> bool {
             deadline
         }
+
+        fn spin(&self, _word: &Word, round: u32) -> bool {
+            round < 2
+        }
     }
 
     #[test]
@@ -376,6 +367,8 @@ mod mutation {
         assert_eq!(park.wakes.get(), 11);
         assert!(<&CountingPark as Park>::is_past(&&park, true));
         assert!(!<&CountingPark as Park>::is_past(&&park, false));
+        assert!(<&CountingPark as Park>::spin(&&park, &word, 1));
+        assert!(!<&CountingPark as Park>::spin(&&park, &word, 2));
     }
 
     /// A clock that advances by one on every reading.

@@ -396,6 +396,7 @@ impl<T, S: AsRef<[Slot<T>]>, P: Park> Ring<T, S, P> {
         let park = self.gate.park();
         let mut registered = false;
         let mut timed_out = false;
+        let mut spin_round = 0;
         // Relaxed: every decision below is confirmed by a read-modify-write.
         let mut state = self.published.load(Ordering::Relaxed);
         loop {
@@ -440,6 +441,14 @@ impl<T, S: AsRef<[Slot<T>]>, P: Park> Ring<T, S, P> {
             }
 
             if !registered {
+                // Unregistered, a worker costs the producer nothing: let the
+                // park spin a little before paying for a sleep and a wake.
+                if park.spin(&self.published, spin_round) {
+                    spin_round += 1;
+                    state = self.published.load(Ordering::Relaxed);
+                    continue;
+                }
+
                 if waiters(state) == MAX_WAITERS {
                     // NOTE: more than MAX_WAITERS workers blocked at once. Sleeping
                     // unregistered could miss the wake, so this worker polls instead.

@@ -197,89 +197,63 @@ static_assertions::assert_not_impl_any!(Ring<*const u8, [Slot<*const u8>; 2], Sp
 mod mutation {
     extern crate std;
 
-    use core::cell::Cell;
     use std::format;
     use std::string::ToString;
 
     use super::*;
-    use crate::park::AtomicU32 as Word;
-
-    /// The action of a [`ScriptedPark`] when a worker waits on it.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    enum OnWait {
-        /// The deadline passes.
-        TimeOut,
-        /// A chunk whose count was held back is counted as published.
-        Publish,
-        /// The ring is closed.
-        Close,
-    }
-
-    /// A park that checks the sleeper's side of the park contract, plays
-    /// the producer's part and counts wake calls.
-    #[derive(Debug)]
-    struct ScriptedPark {
-        on_wait: OnWait,
-        waits: Cell<u32>,
-        wakes: Cell<u32>,
-    }
-
-    impl ScriptedPark {
-        fn new(on_wait: OnWait) -> Self {
-            Self {
-                on_wait,
-                waits: Cell::new(0),
-                wakes: Cell::new(0),
-            }
-        }
-    }
-
-    impl Park for ScriptedPark {
-        type Deadline = ();
-
-        fn wait(&self, word: &Word, expected: u32, _deadline: Option<()>) -> WaitOutcome {
-            assert_eq!(
-                word.load(Ordering::Relaxed),
-                expected,
-                "wait with a stale word"
-            );
-            assert!(waiters(expected) > 0, "wait without a registered waiter");
-            self.waits.set(self.waits.get() + 1);
-            match self.on_wait {
-                OnWait::TimeOut => WaitOutcome::TimedOut,
-                OnWait::Publish => {
-                    word.fetch_add(1, Ordering::Release);
-                    WaitOutcome::Woken
-                }
-                OnWait::Close => {
-                    word.fetch_or(CLOSED, Ordering::Relaxed);
-                    WaitOutcome::Woken
-                }
-            }
-        }
-
-        fn wake_one(&self, _word: &Word) {
-            self.wakes.set(self.wakes.get() + 1);
-        }
-
-        fn wake_all(&self, _word: &Word) {
-            self.wakes.set(self.wakes.get() + 1);
-        }
-
-        fn is_past(&self, _deadline: ()) -> bool {
-            false
-        }
-    }
+    use crate::scripted_park::{OnWait, ScriptedPark};
 
     type ScriptedRing<const N: usize> = Ring<u32, [Slot<u32>; N], ScriptedPark>;
 
     fn scripted_ring<const N: usize>(on_wait: OnWait) -> ScriptedRing<N> {
+        ring_with_park(ScriptedPark::new(on_wait))
+    }
+
+    fn ring_with_park<const N: usize>(park: ScriptedPark) -> ScriptedRing<N> {
         Ring::new(
             core::array::from_fn(|_| Slot::new(0)),
             GateConfig::new(0, N as u32).unwrap(),
-            ScriptedPark::new(on_wait),
+            park,
         )
         .unwrap()
+    }
+
+    /// Publishes one chunk holding `value` and hides its count, so that the
+    /// scripted park can count it as published while a worker waits.
+    fn publish_hidden<const N: usize>(ring: &ScriptedRing<N>, value: u32) {
+        let producer = ring.producer().unwrap();
+        let mut claim = producer.try_claim().unwrap();
+        *claim = value;
+        claim.publish().unwrap();
+        ring.published.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    #[test]
+    fn spin_sees_publish_without_parking() {
+        let ring = ring_with_park::<2>(ScriptedPark::new(OnWait::Publish).spinning(5, Some(2)));
+        publish_hidden(&ring, 7);
+
+        let taken = ring.take_until(()).unwrap();
+
+        assert_eq!(*taken, 7);
+        assert_eq!(park(&ring).spins.get(), 3, "rounds 0 to 2, then taken");
+        assert_eq!(park(&ring).waits.get(), 0);
+        assert_eq!(ring.stats().worker_parks, 0);
+        assert_eq!(ring.published.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn take_parks_after_spin_rounds() {
+        let ring = ring_with_park::<2>(ScriptedPark::new(OnWait::Publish).spinning(2, None));
+        publish_hidden(&ring, 7);
+
+        let taken = ring.take_until(()).unwrap();
+
+        assert_eq!(*taken, 7);
+        assert_eq!(park(&ring).spins.get(), 3, "two rounds, then the refusal");
+        assert_eq!(park(&ring).waits.get(), 1);
+        assert_eq!(ring.stats().worker_parks, 1);
+        assert_eq!(ring.published.load(Ordering::Relaxed), 0);
     }
 
     fn park<const N: usize>(ring: &ScriptedRing<N>) -> &ScriptedPark {
@@ -289,13 +263,9 @@ mod mutation {
     #[test]
     fn blocked_take_gets_chunk_published_meanwhile() {
         let ring = scripted_ring::<2>(OnWait::Publish);
-        let producer = ring.producer().unwrap();
-        let mut claim = producer.try_claim().unwrap();
-        *claim = 7;
-        claim.publish().unwrap();
-        // Hide the chunk's count; the scripted park restores it while the
-        // worker waits, as a publish from another thread would.
-        ring.published.fetch_sub(1, Ordering::Relaxed);
+        // The scripted park restores the hidden count while the worker
+        // waits, as a publish from another thread would.
+        publish_hidden(&ring, 7);
 
         let taken = ring.take_until(()).unwrap();
 

@@ -193,6 +193,11 @@ impl Park for FallbackPark {
     fn is_past(&self, deadline: Instant) -> bool {
         Instant::now() >= deadline
     }
+
+    #[inline]
+    fn spin(&self, _word: &AtomicU32, round: u32) -> bool {
+        super::spin_before_sleep(round)
+    }
 }
 
 #[cfg(test)]

@@ -115,6 +115,11 @@ impl Park for FutexPark {
     fn is_past(&self, deadline: Instant) -> bool {
         Instant::now() >= deadline
     }
+
+    #[inline]
+    fn spin(&self, _word: &AtomicU32, round: u32) -> bool {
+        super::spin_before_sleep(round)
+    }
 }
 
 /// Wakes up to `count` threads sleeping on `word`.
