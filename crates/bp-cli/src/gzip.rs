@@ -57,41 +57,57 @@ fn backend_level(level: u32) -> u32 {
     }
 }
 
-/// Compresses `chunk` into `out` (cleared first) as raw deflate ending in a
-/// sync flush.
-fn compress_chunk(
-    compress: &mut Compress,
-    chunk: &Chunk,
-    out: &mut Vec<u8>,
-) -> Result<(), CliError> {
-    let failed = |error: flate2::CompressError| {
-        CliError::failed(format!("compressing chunk {} failed: {error}", chunk.seq()))
-    };
+/// Deflate compression of one chunk at a time, with a new compressor for
+/// every chunk so that the output depends only on the chunk, its history
+/// and the level, never on which chunk a worker compressed before.
+///
+/// NOTE: reusing one `Compress` through `reset` and `set_dictionary` is not
+/// enough. zlib-rs 0.6.9 hashes 4 bytes per position at levels 1 to 8, and
+/// `set_dictionary` inserts the last dictionary position with a hash that
+/// includes the window byte just past the dictionary. `reset` does not clear
+/// the window, so that byte is left over from the previous stream. A new
+/// compressor starts with a zeroed window, and creating one costs far less
+/// than compressing a chunk of the default size.
+struct ChunkCompressor {
+    level: Compression,
+}
 
-    compress.reset();
-    if !chunk.history().is_empty() {
-        compress.set_dictionary(chunk.history()).map_err(failed)?;
+impl ChunkCompressor {
+    fn new(level: u32) -> Self {
+        Self {
+            level: Compression::new(backend_level(level)),
+        }
     }
 
-    let input = chunk.data();
-    out.clear();
-    // Incompressible input grows by a few bytes per stored block, so this
-    // is enough in one pass for most chunks; the loop grows it otherwise.
-    out.reserve(input.len() + input.len() / 64 + 64);
-    let start = compress.total_in();
-    loop {
-        let consumed = (compress.total_in() - start) as usize;
-        compress
-            .compress_vec(&input[consumed..], out, FlushCompress::Sync)
-            .map_err(failed)?;
-
-        // The flush is complete once all input is consumed and the
-        // compressor stopped with output space left over.
-        let all_consumed = (compress.total_in() - start) as usize == input.len();
-        if all_consumed && out.len() < out.capacity() {
-            return Ok(());
+    /// Compresses `data` into `out` (cleared first) as raw deflate ending in
+    /// a sync flush, with `history` as the preset dictionary.
+    fn compress(
+        &self,
+        history: &[u8],
+        data: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), flate2::CompressError> {
+        let mut compress = Compress::new(self.level, false);
+        if !history.is_empty() {
+            compress.set_dictionary(history)?;
         }
-        out.reserve(out.capacity() / 2 + 64);
+
+        out.clear();
+        // Incompressible input grows by a few bytes per stored block, so this
+        // is enough in one pass for most chunks; the loop grows it otherwise.
+        out.reserve(data.len() + data.len() / 64 + 64);
+        loop {
+            let consumed = compress.total_in() as usize;
+            compress.compress_vec(&data[consumed..], out, FlushCompress::Sync)?;
+
+            // The flush is complete once all input is consumed and the
+            // compressor stopped with output space left over.
+            let all_consumed = compress.total_in() as usize == data.len();
+            if all_consumed && out.len() < out.capacity() {
+                return Ok(());
+            }
+            out.reserve(out.capacity() / 2 + 64);
+        }
     }
 }
 
@@ -145,7 +161,7 @@ fn compress_stream(
     let buffers = Mutex::new(Vec::<Vec<u8>>::new());
 
     let make_worker = |_index| {
-        let mut compress = Compress::new(Compression::new(backend_level(level)), false);
+        let compressor = ChunkCompressor::new(level);
         let buffers = &buffers;
         move |chunk: &mut Chunk| {
             let mut bytes = buffers
@@ -153,7 +169,11 @@ fn compress_stream(
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .pop()
                 .unwrap_or_default();
-            compress_chunk(&mut compress, chunk, &mut bytes)?;
+            compressor
+                .compress(chunk.history(), chunk.data(), &mut bytes)
+                .map_err(|error| {
+                    CliError::failed(format!("compressing chunk {} failed: {error}", chunk.seq()))
+                })?;
             let mut crc = Hasher::new();
             crc.update(chunk.data());
             Ok(Compressed {
@@ -177,4 +197,61 @@ fn compress_stream(
 
     let finished = pipeline.run(source, make_worker, Hasher::new(), fold)?;
     Ok((finished.value, finished.report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ChunkCompressor, WINDOW_SIZE};
+
+    /// Bytes that follow "abc" in the dictionary and in the chunk.
+    const TAIL: &[u8] = b"Xthe-long-unique-tail-0123456789";
+
+    /// Returns a full-window dictionary that contains "abc" + `TAIL` once and
+    /// ends in "abc", and a chunk that starts with another byte than `TAIL`'s
+    /// first and then repeats "abc" + `TAIL`.
+    ///
+    /// zlib-rs 0.6.9 hashes 4 bytes per position at levels 1 to 8, so
+    /// inserting the last dictionary position "abc?" reads the window byte
+    /// just past the dictionary, which the chunk overwrites only later. If the previous stream left `TAIL`'s
+    /// first byte there, the chain of "abcX" is cut off and the chunk's match
+    /// into the dictionary is lost.
+    fn dictionary_and_chunk() -> (Vec<u8>, Vec<u8>) {
+        let mut dictionary = vec![b'.'; 1000];
+        dictionary.extend_from_slice(b"abc");
+        dictionary.extend_from_slice(TAIL);
+        dictionary.resize(WINDOW_SIZE - 3, b'.');
+        dictionary.extend_from_slice(b"abc");
+
+        let mut chunk = b"Yabc".to_vec();
+        chunk.extend_from_slice(TAIL);
+        (dictionary, chunk)
+    }
+
+    fn compress(compressor: &ChunkCompressor, history: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        compressor
+            .compress(history, data, &mut out)
+            .expect("compress the chunk");
+        out
+    }
+
+    #[test]
+    fn compressor_output_ignores_previous_chunk() {
+        let (dictionary, chunk) = dictionary_and_chunk();
+        // Fills the whole window with TAIL's first byte.
+        let previous = vec![TAIL[0]; 2 * WINDOW_SIZE];
+
+        for level in 0..=9 {
+            let expected = compress(&ChunkCompressor::new(level), &dictionary, &chunk);
+
+            let reused = ChunkCompressor::new(level);
+            compress(&reused, &previous, &previous);
+            let actual = compress(&reused, &dictionary, &chunk);
+
+            assert_eq!(
+                actual, expected,
+                "level {level}: the output depends on the chunk compressed before"
+            );
+        }
+    }
 }

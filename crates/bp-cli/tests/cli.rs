@@ -98,6 +98,38 @@ fn data(len: usize) -> Vec<u8> {
     bytes
 }
 
+/// Generates `chunks` chunks of `CHUNK` bytes. A compressor that keeps
+/// state from one chunk to the next compresses each of them differently
+/// after its predecessor than after any other chunk.
+///
+/// Chunk k starts with a byte `first(k)` found nowhere else, then "abc",
+/// `first(k - 1)` and a long tail. Later it contains "abc", `first(k)` and
+/// the tail, which chunk k + 1 repeats, and it ends in "abc". A deflate
+/// compressor that hashes 4 bytes reads one byte past a chunk's dictionary
+/// when it inserts the dictionary's last "abc", and a reused compressor
+/// finds there the first byte of the chunk it compressed before.
+fn boundary_data(chunks: usize) -> Vec<u8> {
+    // Bytes 0x80 and up, which no other part of the input uses.
+    let first = |index: usize| 0x80 + (index % 0x80) as u8;
+    let tail = b"-the-long-tail-that-the-next-chunk-repeats-0123456789";
+
+    let mut bytes = Vec::with_capacity(chunks * CHUNK);
+    for index in 0..chunks {
+        let end = bytes.len() + CHUNK;
+        bytes.push(first(index));
+        bytes.extend_from_slice(b"abc");
+        bytes.push(first(index.wrapping_sub(1)));
+        bytes.extend_from_slice(tail);
+        bytes.extend(format!(" chunk {index} ").bytes().cycle().take(1000));
+        bytes.extend_from_slice(b"abc");
+        bytes.push(first(index));
+        bytes.extend_from_slice(tail);
+        bytes.resize(end - 3, b'.');
+        bytes.extend_from_slice(b"abc");
+    }
+    bytes
+}
+
 fn run(command: &mut Command) -> Output {
     command.output().expect("start bp")
 }
@@ -369,6 +401,50 @@ fn gzip_levels_round_trip() {
     }
     assert!(sizes[0] > bytes.len() as u64, "level 0 stores: {sizes:?}");
     assert!(sizes[3] < sizes[0] / 2, "level 9 compresses: {sizes:?}");
+}
+
+/// The compressed bytes depend only on the input, the level and the chunk
+/// size: any number of workers, in any run, produces the same file.
+///
+/// NOTE: a compressor that keeps state between chunks makes this test fail
+/// only if some run gives a chunk to a worker whose previous chunk was not
+/// its predecessor, which scheduling makes likely but not certain. The unit
+/// test `compressor_output_ignores_previous_chunk` checks that case directly.
+#[test]
+fn gzip_output_same_for_any_workers() {
+    let dir = TestDir::new("gzip-workers");
+    let path = dir.path("input");
+    let bytes = boundary_data(40);
+    fs::write(&path, &bytes).expect("write the input");
+    // SMALL without its --workers option.
+    let settings = &SMALL[..8];
+
+    for level in ["1", "6"] {
+        let compress = |workers: &str, name: &str| {
+            let compressed = dir.path(name);
+            let output = run(bp()
+                .arg("gzip")
+                .args(settings)
+                .args(["-l", level, "--workers", workers])
+                .arg(&path)
+                .arg("-o")
+                .arg(&compressed));
+            assert_success(&output, &format!("gzip -l {level} --workers {workers}"));
+            fs::read(&compressed).expect("read the output")
+        };
+
+        let expected = compress("1", "serial.gz");
+        for (run_index, workers) in ["2", "3", "3", "3", "4"].into_iter().enumerate() {
+            let actual = compress(workers, &format!("run-{run_index}.gz"));
+            assert!(
+                actual == expected,
+                "level {level}, --workers {workers} (run {run_index}): the output differs from \
+                 --workers 1 ({} against {} bytes)",
+                actual.len(),
+                expected.len()
+            );
+        }
+    }
 }
 
 #[test]
