@@ -16,6 +16,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod gate;
+mod padded;
 pub mod park;
 pub mod ring;
 #[cfg(test)]

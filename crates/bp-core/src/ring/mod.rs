@@ -79,6 +79,7 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use crate::gate::{Gate, GateConfig, GateStats};
+use crate::padded::Padded;
 use crate::park::{Park, WaitOutcome};
 use crate::sync::{AtomicBool, AtomicU32, AtomicUsize, Ordering, UnsafeCell};
 use crate::word::{count, is_closed, waiters, CLOSED, COUNT_MASK, MAX_WAITERS, WAITER_ONE};
@@ -96,19 +97,19 @@ pub const MAX_CAPACITY: usize = COUNT_MASK as usize;
 /// sides sleep with.
 pub struct Ring<T, S, P> {
     slots: S,
-    gate: Gate<P>,
+    gate: Padded<Gate<P>>,
     /// Published-and-not-taken count, registered workers, closed flag; see `word.rs`.
-    published: AtomicU32,
+    published: Padded<AtomicU32>,
     /// Queue position the next worker reads, counting up to `position_wrap`
     /// and then from 0. Entry `position % capacity` belongs to it.
-    head: AtomicUsize,
+    head: Padded<AtomicUsize>,
     /// Largest multiple of the capacity that fits a `usize`: positions wrap
     /// there so that `position % capacity` stays continuous.
     position_wrap: usize,
     /// Whether a [`Producer`] handle exists.
     producer_held: AtomicBool,
     /// Producer-only state, accessed only through the one [`Producer`] handle.
-    producer: UnsafeCell<ProducerState>,
+    producer: Padded<UnsafeCell<ProducerState>>,
     /// Times a worker registered to park.
     worker_parks: AtomicUsize,
     /// Times a publish or a close woke workers.
@@ -185,16 +186,16 @@ impl<T, const N: usize, P> Ring<T, [Slot<T>; N], P> {
         );
         Self {
             slots,
-            gate: Gate::new(config, park),
-            published: AtomicU32::new(0),
-            head: AtomicUsize::new(0),
+            gate: Padded::new(Gate::new(config, park)),
+            published: Padded::new(AtomicU32::new(0)),
+            head: Padded::new(AtomicUsize::new(0)),
             position_wrap: position_wrap(N),
             producer_held: AtomicBool::new(false),
-            producer: UnsafeCell::new(ProducerState {
+            producer: Padded::new(UnsafeCell::new(ProducerState {
                 next_seq: 0,
                 tail: 0,
                 cursor: 0,
-            }),
+            })),
             worker_parks: AtomicUsize::new(0),
             worker_wake_calls: AtomicUsize::new(0),
             item: PhantomData,
@@ -228,12 +229,12 @@ impl<T, S: AsRef<[Slot<T>]>, P: Park> Ring<T, S, P> {
         }
         Ok(Self {
             slots,
-            gate: Gate::new(config, park),
-            published: AtomicU32::new(0),
-            head: AtomicUsize::new(0),
+            gate: Padded::new(Gate::new(config, park)),
+            published: Padded::new(AtomicU32::new(0)),
+            head: Padded::new(AtomicUsize::new(0)),
             position_wrap: position_wrap(capacity),
             producer_held: AtomicBool::new(false),
-            producer: UnsafeCell::new(ProducerState::default()),
+            producer: Padded::new(UnsafeCell::new(ProducerState::default())),
             worker_parks: AtomicUsize::new(0),
             worker_wake_calls: AtomicUsize::new(0),
             item: PhantomData,
