@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use bp_std::ring::RingStats;
 
+use crate::latency::WakeLatency;
+
 /// Everything one `bp-bench counts` run measured.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Counts {
@@ -25,6 +27,9 @@ pub struct Counts {
     pub rss: Result<Vec<RssRecord>, String>,
     /// `bp gzip` against `pigz` on the same file.
     pub gzip: Result<GzipComparison, String>,
+    /// Wake-up latency of a sleeping thread, for each length of sleep.
+    #[serde(default)]
+    pub wake_latency: Vec<WakeLatency>,
 }
 
 /// The spin calibrated for one backpressured load.
@@ -246,6 +251,7 @@ mod tests {
             allocations: Ok(Vec::new()),
             rss: Err("no bp binary".to_owned()),
             gzip: Err("no bp binary".to_owned()),
+            wake_latency: Vec::new(),
         };
 
         let json = serde_json::to_string(&counts).unwrap();

@@ -22,6 +22,7 @@ pub mod counts;
 pub mod crc;
 pub mod handoff;
 pub mod input;
+pub mod latency;
 pub mod report;
 pub mod rusage;
 pub mod tokens;

@@ -5,6 +5,7 @@ use crate::crc::{self, Version};
 use crate::handoff::{
     Peer, CAPACITY, DEFAULT_LOW, HANDOFF_CHUNKS, HIGH, LOADS, LOWS, WORKER_COUNTS,
 };
+use crate::latency::WakeLatency;
 use crate::tokens::{self, TokenPool};
 use crate::work::PAYLOAD_BYTES;
 
@@ -51,6 +52,10 @@ pub fn machine(inputs: &Inputs<'_>) -> String {
         format_load(&environment.load_average)
     );
 
+    if let Ok(counts) = inputs.counts {
+        text += &wake_latency_line(&counts.wake_latency);
+    }
+
     let busiest = inputs
         .counts
         .iter()
@@ -68,6 +73,29 @@ pub fn machine(inputs: &Inputs<'_>) -> String {
         );
     }
     text + "\n"
+}
+
+/// Returns the machine's wake-up latencies as one list item, or nothing if
+/// none were measured.
+fn wake_latency_line(latencies: &[WakeLatency]) -> String {
+    if latencies.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = latencies
+        .iter()
+        .map(|latency| {
+            format!(
+                "after {} µs asleep, median {:.1} µs (10th to 90th percentile {:.1} to {:.1} µs, \
+                 {} wake-ups)",
+                latency.asleep_us, latency.p50_us, latency.p10_us, latency.p90_us, latency.samples
+            )
+        })
+        .collect();
+    format!(
+        "- Wake-up latency of a thread parked in `std::thread::park` (a futex wait), from the \
+         `unpark` call until it runs: {}\n",
+        parts.join("; ")
+    )
 }
 
 pub fn targets(inputs: &Inputs<'_>) -> String {
@@ -544,5 +572,32 @@ mod tests {
         assert_eq!(thousands(1_000), "1 000");
         assert_eq!(thousands(20_000), "20 000");
         assert_eq!(thousands(1_000_000), "1 000 000");
+    }
+
+    #[test]
+    fn wake_latency_line_lists_each_sleep() {
+        let latency = |asleep_us, p50_us| WakeLatency {
+            asleep_us,
+            samples: 1000,
+            p10_us: 1.0,
+            p50_us,
+            p90_us: 50.0,
+        };
+
+        let line = wake_latency_line(&[latency(20, 1.5), latency(200, 33.25)]);
+
+        assert!(line.starts_with("- Wake-up latency"), "{line}");
+        assert!(line.contains("after 20 µs asleep, median 1.5 µs"), "{line}");
+        assert!(
+            line.contains("after 200 µs asleep, median 33.2 µs"),
+            "{line}"
+        );
+        assert!(line.contains("1.0 to 50.0 µs, 1000 wake-ups"), "{line}");
+        assert!(line.ends_with('\n'), "{line}");
+    }
+
+    #[test]
+    fn wake_latency_line_empty_without_figures() {
+        assert_eq!(wake_latency_line(&[]), "");
     }
 }

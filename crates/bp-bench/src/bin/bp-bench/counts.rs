@@ -8,6 +8,7 @@ use bp_bench::counts::{
     parse_strace_futex_calls, AllocRecord, Counts, CpuRun, FutexCheck, FutexRecord, SpinRecord,
 };
 use bp_bench::handoff::{self, Job, Load, Peer, DEFAULT_LOW, LOADS, WORKER_COUNTS};
+use bp_bench::latency;
 use bp_bench::report::machine;
 use bp_bench::rusage;
 use bp_bench::work::Spin;
@@ -21,6 +22,19 @@ const CPU_REPEATS: usize = 3;
 /// one worker, low = high / 2.
 const FUTEX_CHECK: (u64, usize, u32, u64) = (10, 1, DEFAULT_LOW, 20_000);
 
+/// Sleep lengths, in microseconds, after which the wake-up latency is
+/// measured: about one batch of ~1 µs chunks, and a long sleep.
+const WAKE_LATENCY_SLEEPS: [u64; 2] = [20, 200];
+
+/// Returns the wake-ups to measure per sleep length.
+fn wake_samples(quick: bool) -> usize {
+    if quick {
+        50
+    } else {
+        1000
+    }
+}
+
 /// Measures every counted figure. `bp` is the `bp` binary for the gzip
 /// figures; `quick` shrinks every run.
 pub fn measure(bp: Option<&Path>, quick: bool) -> Counts {
@@ -30,6 +44,10 @@ pub fn measure(bp: Option<&Path>, quick: bool) -> Counts {
     let spins: Vec<(Load, Spin)> = LOADS
         .iter()
         .map(|&load| (load, Spin::calibrate(Duration::from_micros(load.micros))))
+        .collect();
+    let wake_latency = WAKE_LATENCY_SLEEPS
+        .iter()
+        .map(|&micros| latency::measure(Duration::from_micros(micros), wake_samples(quick)))
         .collect();
     let cpu_runs = measure_cpu(&spins, quick);
     let futex_check = check_futex(quick);
@@ -60,6 +78,7 @@ pub fn measure(bp: Option<&Path>, quick: bool) -> Counts {
         allocations,
         rss,
         gzip,
+        wake_latency,
     }
 }
 
