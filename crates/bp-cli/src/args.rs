@@ -47,7 +47,8 @@ pub struct GzipArgs {
 
     /// Write the compressed output to OUT instead of standard output. OUT
     /// appears only once it is complete: bp writes a temporary file in the
-    /// same directory and renames it at the end.
+    /// same directory and renames it at the end. On Unix, SIGINT, SIGTERM and
+    /// SIGHUP remove that file before bp dies by the signal.
     #[arg(short, long = "output", value_name = "OUT")]
     pub output: Option<PathBuf>,
 

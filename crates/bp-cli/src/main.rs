@@ -9,6 +9,7 @@ mod input;
 mod output;
 mod progress;
 mod settings;
+mod signal_cleanup;
 mod size;
 mod stats;
 

@@ -8,7 +8,10 @@ use std::{
     process,
 };
 
-use crate::error::{io_reason, CliError};
+use crate::{
+    error::{io_reason, CliError},
+    signal_cleanup::SignalCleanup,
+};
 
 /// Buffer between the fold and the output, so small writes (header,
 /// trailer, well-compressed chunks) do not each cost a system call.
@@ -106,11 +109,19 @@ impl Output {
 
 /// A temporary file that is removed when dropped, unless persisted.
 ///
-/// NOTE: a process killed by a signal (Ctrl-C included) runs no destructor,
-/// so it leaves the hidden `.OUT.bp-*.tmp` file behind. OUT itself is never
-/// partial, because it appears only through the final rename.
+/// On Unix it is also removed when SIGINT, SIGTERM or SIGHUP ends the
+/// process, which then dies by that signal (see `signal_cleanup`).
+/// NOTE: a signal that arrives between the file's creation and its
+/// registration right after, SIGKILL, a crash, or any signal on other
+/// targets leaves the hidden `.OUT.bp-*.tmp` file behind. OUT
+/// itself is never partial, because it appears only through the final
+/// rename.
 pub struct TempPath {
     path: Option<PathBuf>,
+    /// Dropped after `TempPath::drop` has removed the file, and after
+    /// `persist` has renamed it, so the handler covers the file for as long
+    /// as it exists under its temporary name.
+    _signal_cleanup: SignalCleanup,
 }
 
 impl TempPath {
@@ -134,7 +145,14 @@ impl TempPath {
         for attempt in 0u32.. {
             let path = directory.join(format!(".{file_name}.bp-{}-{attempt}.tmp", process::id()));
             match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(file) => return Ok((file, Self { path: Some(path) })),
+                Ok(file) => {
+                    let signal_cleanup = SignalCleanup::register(&path);
+                    let temp = Self {
+                        path: Some(path),
+                        _signal_cleanup: signal_cleanup,
+                    };
+                    return Ok((file, temp));
+                }
                 Err(error) if error.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => {}
                 Err(error) if error.kind() == io::ErrorKind::NotFound => {
                     return Err(CliError::failed(format!(

@@ -715,3 +715,189 @@ fn zero_workers_is_a_usage_error() {
     let output = run(bp().args(["cksum", "--workers", "0"]));
     assert_usage_error(&output, &["'0'", "--workers"]);
 }
+
+/// `bp gzip -o` killed by a signal while it reads a standard input that
+/// stays open, so its temporary file exists when the signal arrives.
+#[cfg(unix)]
+mod signals {
+    use std::{
+        io,
+        os::unix::process::{CommandExt, ExitStatusExt},
+        process::{Child, ExitStatus},
+        thread,
+        time::{Duration, Instant},
+    };
+
+    use libc::c_int;
+
+    use super::*;
+
+    /// How long bp may take to create its temporary file, or to exit after
+    /// a signal, before the test fails. Either normally takes milliseconds.
+    const WATCHDOG: Duration = Duration::from_secs(30);
+
+    /// Interval between two looks at the directory or at the child.
+    const POLL_INTERVAL: Duration = Duration::from_millis(5);
+
+    /// Starts `bp gzip -o out.gz` in `dir` with standard input piped. SIGINT,
+    /// SIGTERM and SIGHUP start with their default action, except `ignored`,
+    /// which starts ignored (as `nohup` leaves SIGHUP), whatever this test
+    /// process inherited.
+    fn start_gzip(dir: &TestDir, ignored: Option<c_int>) -> Child {
+        let mut command = bp();
+        command
+            .arg("gzip")
+            .arg("-o")
+            .arg(dir.path("out.gz"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        // SAFETY: the closure runs in the forked child before exec and calls
+        // only signal(), which is async-signal-safe, and last_os_error(),
+        // which reads errno and does not allocate.
+        unsafe {
+            command.pre_exec(move || {
+                for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                    let action = if ignored == Some(signal) {
+                        libc::SIG_IGN
+                    } else {
+                        libc::SIG_DFL
+                    };
+                    if libc::signal(signal, action) == libc::SIG_ERR {
+                        return Err(io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
+        command.spawn().expect("start bp")
+    }
+
+    fn child_stderr(child: &mut Child) -> String {
+        let mut text = String::new();
+        if let Some(mut stderr) = child.stderr.take() {
+            let _ = stderr.read_to_string(&mut text);
+        }
+        text
+    }
+
+    /// Polls `dir` until bp's hidden temporary file for out.gz appears, and
+    /// returns its name.
+    fn wait_for_temp_file(dir: &TestDir, child: &mut Child) -> String {
+        let deadline = Instant::now() + WATCHDOG;
+        loop {
+            let entries = dir.entries();
+            if let Some(name) = entries
+                .iter()
+                .find(|name| name.starts_with(".out.gz.bp-") && name.ends_with(".tmp"))
+            {
+                return name.clone();
+            }
+            if let Some(status) = child.try_wait().expect("poll bp") {
+                panic!(
+                    "bp exited with {status} before creating its temporary file; stderr: {}",
+                    child_stderr(child)
+                );
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("bp created no temporary file within {WATCHDOG:?}; directory: {entries:?}");
+            }
+            thread::sleep(POLL_INTERVAL);
+        }
+    }
+
+    /// Waits for bp to exit, and kills it and fails if it is still running
+    /// after `WATCHDOG`.
+    fn wait_for_exit(child: &mut Child) -> ExitStatus {
+        let deadline = Instant::now() + WATCHDOG;
+        loop {
+            if let Some(status) = child.try_wait().expect("poll bp") {
+                return status;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("bp was still running {WATCHDOG:?} after the signal");
+            }
+            thread::sleep(POLL_INTERVAL);
+        }
+    }
+
+    fn send_signal(child: &Child, signal: c_int) {
+        let pid = libc::pid_t::try_from(child.id()).expect("a process id fits in pid_t");
+        // SAFETY: kill() takes only integers. The child has not been waited
+        // for, so `pid` still names it and not a reused process id.
+        let result = unsafe { libc::kill(pid, signal) };
+        assert_eq!(
+            result,
+            0,
+            "kill({pid}, {signal}) failed: {}",
+            io::Error::last_os_error()
+        );
+    }
+
+    /// Kills bp with `signal` while it writes out.gz, then checks that it
+    /// died by that signal and left no file behind.
+    fn check_signal_removes_temp_file(test: &str, signal: c_int) {
+        let dir = TestDir::new(test);
+        let mut child = start_gzip(&dir, None);
+        // Held open until bp exits, so that bp is blocked reading, not done.
+        let stdin = child.stdin.take().expect("piped stdin");
+        wait_for_temp_file(&dir, &mut child);
+
+        send_signal(&child, signal);
+        let status = wait_for_exit(&mut child);
+        drop(stdin);
+
+        assert_eq!(
+            status.signal(),
+            Some(signal),
+            "bp dies by the signal it received, not with an exit status; got {status}, stderr: {}",
+            child_stderr(&mut child)
+        );
+        assert_eq!(
+            dir.entries(),
+            Vec::<String>::new(),
+            "neither out.gz nor the temporary file remains"
+        );
+    }
+
+    #[test]
+    fn sigterm_removes_temp_file() {
+        check_signal_removes_temp_file("sigterm", libc::SIGTERM);
+    }
+
+    #[test]
+    fn sigint_removes_temp_file() {
+        check_signal_removes_temp_file("sigint", libc::SIGINT);
+    }
+
+    #[test]
+    fn sighup_removes_temp_file() {
+        check_signal_removes_temp_file("sighup", libc::SIGHUP);
+    }
+
+    #[test]
+    fn ignored_sighup_stays_ignored() {
+        let dir = TestDir::new("sighup-ignored");
+        let mut child = start_gzip(&dir, Some(libc::SIGHUP));
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        wait_for_temp_file(&dir, &mut child);
+
+        send_signal(&child, libc::SIGHUP);
+        stdin.write_all(b"abc").expect("write bp's stdin");
+        drop(stdin);
+        let status = wait_for_exit(&mut child);
+
+        assert!(
+            status.success(),
+            "bp ignores SIGHUP when it started ignored; got {status}, stderr: {}",
+            child_stderr(&mut child)
+        );
+        assert_eq!(dir.entries(), vec!["out.gz"], "only the output remains");
+        let compressed = fs::read(dir.path("out.gz")).expect("read out.gz");
+        assert_eq!(gunzip_with_flate2(&compressed), b"abc");
+    }
+}
