@@ -9,9 +9,9 @@
 //!
 //! Dying by the signal, rather than calling `_exit(128 + signal)`, reports
 //! to the parent how `bp` ended. A shell shows either as status 128 + the signal
-//! number, but bash, ksh93 and FreeBSD sh abort a script or loop only when a
-//! child died by SIGINT, not when it exited with status 130 (see
-//! <https://unix.stackexchange.com/questions/386836>).
+//! number, but a shell that waits for a child during Ctrl-C (bash, for one)
+//! aborts the running script or loop only when that child died by SIGINT,
+//! not when it exited with status 130.
 
 #[cfg(unix)]
 pub use unix::SignalCleanup;
