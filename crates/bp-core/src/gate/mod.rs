@@ -66,7 +66,7 @@ pub struct Gate<P> {
     low: u32,
     high: u32,
     park: P,
-    /// Times a producer registered to park (one per blocked acquire).
+    /// Times a producer registered to park (at most one per blocked acquire).
     parks: AtomicUsize,
     /// Times a release or a close called `wake_all`.
     wake_calls: AtomicUsize,
@@ -77,7 +77,8 @@ pub struct Gate<P> {
 /// Counters of a gate, read by [`Gate::stats`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GateStats {
-    /// Times a producer had to block in an acquire.
+    /// Times a producer registered to sleep in an acquire. A blocked acquire
+    /// that ended while the park's spin ran is not counted.
     pub parks: usize,
     /// Wake calls issued (each is one system call with a futex park).
     pub wake_calls: usize,

@@ -138,7 +138,8 @@ pub(crate) struct ProducerState {
 pub struct RingStats {
     /// The gate's counters: producer parks, wake calls, peak slots in flight.
     pub gate: GateStats,
-    /// Times a worker had to block in a take.
+    /// Times a worker registered to sleep in a take. A blocked take that
+    /// ended while the park's spin ran is not counted.
     pub worker_parks: usize,
     /// Wake calls issued to parked workers.
     pub worker_wake_calls: usize,
