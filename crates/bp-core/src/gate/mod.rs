@@ -296,7 +296,9 @@ impl<P> Gate<P> {
     {
         let mut registered = false;
         let mut timed_out = false;
-        let mut spin_round = 0;
+        // Spin rounds asked of the park so far, or `None` once it declined;
+        // a registration that then loses a race does not ask again.
+        let mut spin_round = Some(0);
         // Relaxed: every decision below is confirmed by a read-modify-write.
         let mut state = self.state.load(Ordering::Relaxed);
         loop {
@@ -353,10 +355,13 @@ impl<P> Gate<P> {
                 // Unregistered, a producer costs the releasing threads
                 // nothing: let the park spin a little before paying for a
                 // sleep and a wake.
-                if self.park.spin(&self.state, spin_round) {
-                    spin_round += 1;
-                    state = self.state.load(Ordering::Relaxed);
-                    continue;
+                if let Some(round) = spin_round {
+                    if self.park.spin(&self.state, round) {
+                        spin_round = Some(round + 1);
+                        state = self.state.load(Ordering::Relaxed);
+                        continue;
+                    }
+                    spin_round = None;
                 }
 
                 if waiters(state) == MAX_WAITERS {

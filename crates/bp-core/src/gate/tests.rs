@@ -281,6 +281,24 @@ mod mutation {
     }
 
     #[test]
+    fn lost_registration_race_spins_no_more() {
+        // The release in the declining round changes the word, so the
+        // registration that follows fails once and must not ask again.
+        let park = ScriptedPark::new(OnWait::Release(1)).spinning(2, Some(2));
+        let gate = Gate::new(GateConfig::new(1, 3).unwrap(), park);
+        let kept = fill(&gate);
+
+        let permit = gate.acquire_until(()).unwrap();
+
+        assert_eq!(gate.park().spins.get(), 3, "rounds 0 to 2, once each");
+        assert_eq!(gate.park().waits.get(), 1);
+        assert_eq!(gate.stats().parks, 1);
+        assert_eq!(gate.state.load(Ordering::Relaxed), 2);
+        drop(permit);
+        drop(kept);
+    }
+
+    #[test]
     fn timeout_restores_word_exactly() {
         let gate = Gate::new(
             GateConfig::new(1, 3).unwrap(),

@@ -398,7 +398,9 @@ impl<T, S: AsRef<[Slot<T>]>, P: Park> Ring<T, S, P> {
         let park = self.gate.park();
         let mut registered = false;
         let mut timed_out = false;
-        let mut spin_round = 0;
+        // Spin rounds asked of the park so far, or `None` once it declined;
+        // a registration that then loses a race does not ask again.
+        let mut spin_round = Some(0);
         // Relaxed: every decision below is confirmed by a read-modify-write.
         let mut state = self.published.load(Ordering::Relaxed);
         loop {
@@ -445,10 +447,13 @@ impl<T, S: AsRef<[Slot<T>]>, P: Park> Ring<T, S, P> {
             if !registered {
                 // Unregistered, a worker costs the producer nothing: let the
                 // park spin a little before paying for a sleep and a wake.
-                if park.spin(&self.published, spin_round) {
-                    spin_round += 1;
-                    state = self.published.load(Ordering::Relaxed);
-                    continue;
+                if let Some(round) = spin_round {
+                    if park.spin(&self.published, round) {
+                        spin_round = Some(round + 1);
+                        state = self.published.load(Ordering::Relaxed);
+                        continue;
+                    }
+                    spin_round = None;
                 }
 
                 if waiters(state) == MAX_WAITERS {
