@@ -398,8 +398,8 @@ impl<T, S: AsRef<[Slot<T>]>, P: Park> Ring<T, S, P> {
         let park = self.gate.park();
         let mut registered = false;
         let mut timed_out = false;
-        // Spin rounds asked of the park so far, or `None` once it declined;
-        // a registration that then loses a race does not ask again.
+        // Spin rounds asked of the park so far, or `None` once it declined,
+        // so that a registration that then loses a race does not ask again.
         let mut spin_round = Some(0);
         // Relaxed: every decision below is confirmed by a read-modify-write.
         let mut state = self.published.load(Ordering::Relaxed);
