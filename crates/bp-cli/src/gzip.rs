@@ -123,7 +123,7 @@ struct Compressed {
 pub fn run(args: &GzipArgs) -> Result<(), CliError> {
     let pipeline = settings::build_pipeline(&args.pipeline, WINDOW_SIZE)?;
     let input = input::open(args.file.as_deref().unwrap_or(Path::new("-")))?;
-    let mut output = Output::create(args.output.as_deref())?;
+    let mut output = Output::create(args.output.as_deref(), input.identity)?;
     output.write_all(&header(args.level))?;
 
     let progress = Progress::start(&input);

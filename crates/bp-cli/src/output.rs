@@ -10,6 +10,7 @@ use std::{
 
 use crate::{
     error::{io_reason, CliError},
+    input::FileIdentity,
     signal_cleanup::SignalCleanup,
 };
 
@@ -28,25 +29,47 @@ pub enum Output {
 }
 
 impl Output {
-    /// Opens standard output, or a temporary file next to `path`.
+    /// Opens standard output, or a temporary file next to `path`, which
+    /// must not be the file behind `input`.
+    ///
+    /// A symbolic link as `path` is followed, so the file it points to is
+    /// replaced and the link stays.
     ///
     /// # Errors
     ///
-    /// The temporary file cannot be created: a missing directory, a
-    /// directory given as `path`, or no permission.
-    pub fn create(path: Option<&Path>) -> Result<Self, CliError> {
-        let Some(target) = path else {
+    /// `path` is the input or a directory. `path` is a device, FIFO or
+    /// socket, which the final rename would replace with a regular file. The
+    /// temporary file cannot be created: a missing directory or no permission.
+    pub fn create(path: Option<&Path>, input: Option<FileIdentity>) -> Result<Self, CliError> {
+        let Some(path) = path else {
             return Ok(Self::Stdout(BufWriter::with_capacity(
                 BUFFER_SIZE,
                 io::stdout(),
             )));
         };
+        let target = resolve_link(path)?;
+        let target = target.as_path();
 
         if target.is_dir() {
             return Err(CliError::failed(format!(
                 "cannot write '{}': it is a directory; give a file name to -o",
-                target.display()
+                path.display()
             )));
+        }
+        if let Ok(metadata) = fs::metadata(target) {
+            if !metadata.is_file() {
+                return Err(CliError::usage(format!(
+                    "cannot write '{}': it is not a regular file, and -o would replace it; \
+                     redirect standard output to it instead",
+                    path.display()
+                )));
+            }
+            if input.is_some() && FileIdentity::of(&metadata) == input {
+                return Err(CliError::usage(format!(
+                    "cannot write '{}': it is the input file; give -o another path",
+                    path.display()
+                )));
+            }
         }
         let (file, temp) = TempPath::create_beside(target)?;
         Ok(Self::File {
@@ -55,7 +78,30 @@ impl Output {
             target: target.to_owned(),
         })
     }
+}
 
+/// Returns `path`, or the file it points to if it is a symbolic link.
+///
+/// # Errors
+///
+/// `path` is a link whose target cannot be resolved.
+fn resolve_link(path: &Path) -> Result<PathBuf, CliError> {
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_symlink() => {
+            fs::canonicalize(path).map_err(|error| {
+                CliError::failed(format!(
+                    "cannot write '{}': it is a symbolic link that cannot be followed: {}; \
+                     give -o the path of a file",
+                    path.display(),
+                    io_reason(&error)
+                ))
+            })
+        }
+        _ => Ok(path.to_owned()),
+    }
+}
+
+impl Output {
     /// Writes all of `bytes`.
     ///
     /// # Errors

@@ -60,7 +60,17 @@ fn describe(error: ConfigError, args: &PipelineArgs) -> String {
             "invalid --high {high}: it must not exceed --slots {slots}{}; lower --high or raise --slots",
             if args.slots.is_some() { "" } else { " (the default)" }
         ),
-        ConfigError::TooManySlots { slots, max } => format!("invalid --slots {slots}: use at most {max}"),
+        ConfigError::TooManySlots { slots, max } => match (args.slots, args.high) {
+            (Some(_), _) => format!("invalid --slots {slots}: use at most {max}"),
+            // Without --slots the slot count follows --high or the workers.
+            (None, Some(high)) if high as usize == slots => {
+                format!("invalid --high {high}: use at most {max}")
+            }
+            (None, _) => format!(
+                "{slots} slots (4 per worker) exceed the maximum of {max}; use fewer --workers \
+                 or set --slots"
+            ),
+        },
         ConfigError::TooLarge { slots, .. } => format!(
             "--slots {slots} times --chunk-size {} does not fit in memory; use fewer slots or a smaller chunk size",
             args.chunk_size

@@ -624,6 +624,93 @@ fn output_directory_is_an_error() {
 }
 
 #[test]
+fn too_high_high_names_high() {
+    let output = run_with_stdin(bp().args(["cksum", "--high", "100000"]), b"");
+    assert_usage_error(&output, &["--high 100000", "at most 65535"]);
+}
+
+#[test]
+fn output_equal_to_input_is_rejected() {
+    let dir = TestDir::new("out-is-in");
+    let input = dir.path("input");
+    fs::write(&input, b"keep me").expect("write the input");
+
+    let output = run(bp().arg("gzip").arg(&input).arg("-o").arg(&input));
+    assert_one_line_error(&output, 2, &["is the input file", "-o"]);
+    let same_file = fs::File::open(&input).expect("open the input");
+    let output = run(bp().arg("gzip").arg("-o").arg(&input).stdin(same_file));
+    assert_one_line_error(&output, 2, &["is the input file", "-o"]);
+    assert_eq!(fs::read(&input).expect("read the input"), b"keep me");
+}
+
+#[cfg(unix)]
+#[test]
+fn output_linked_to_input_is_rejected() {
+    let dir = TestDir::new("out-linked");
+    let input = dir.path("input");
+    fs::write(&input, b"keep me").expect("write the input");
+    let hard = dir.path("hard");
+    fs::hard_link(&input, &hard).expect("create a hard link");
+    let soft = dir.path("soft");
+    std::os::unix::fs::symlink(&input, &soft).expect("create a symbolic link");
+
+    for link in [&hard, &soft] {
+        let output = run(bp().arg("gzip").arg(&input).arg("-o").arg(link));
+        assert_one_line_error(&output, 2, &["is the input file", "-o"]);
+    }
+    assert_eq!(fs::read(&input).expect("read the input"), b"keep me");
+}
+
+#[cfg(unix)]
+#[test]
+fn output_through_symlink_keeps_link() {
+    let dir = TestDir::new("out-symlink");
+    let input = dir.path("input");
+    fs::write(&input, b"abc").expect("write the input");
+    let target = dir.path("target.gz");
+    fs::write(&target, b"old").expect("write the old output");
+    let link = dir.path("link.gz");
+    std::os::unix::fs::symlink(&target, &link).expect("create a symbolic link");
+
+    let output = run(bp().arg("gzip").arg(&input).arg("-o").arg(&link));
+
+    assert_success(&output, "bp gzip -o LINK");
+    assert!(fs::symlink_metadata(&link)
+        .expect("stat the link")
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        gunzip_with_flate2(&fs::read(&target).expect("read the target")),
+        b"abc"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn output_fifo_is_rejected() {
+    let dir = TestDir::new("out-fifo");
+    let input = dir.path("input");
+    fs::write(&input, b"abc").expect("write the input");
+    let fifo = dir.path("fifo");
+    let status = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(status.success(), "mkfifo failed");
+
+    let output = run(bp().arg("gzip").arg(&input).arg("-o").arg(&fifo));
+
+    assert_one_line_error(&output, 2, &["not a regular file", "standard output"]);
+    let file_type = fs::symlink_metadata(&fifo)
+        .expect("stat the fifo")
+        .file_type();
+    assert!(
+        std::os::unix::fs::FileTypeExt::is_fifo(&file_type),
+        "the FIFO was replaced"
+    );
+}
+
+#[test]
 fn closed_pipe_is_an_error() {
     let dir = TestDir::new("pipe");
     let input = dir.path("input");
