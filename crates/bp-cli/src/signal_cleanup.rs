@@ -8,10 +8,10 @@
 //! so that `bp` still dies by that signal.
 //!
 //! Dying by the signal, rather than calling `_exit(128 + signal)`, reports
-//! to the parent how `bp` ended. A shell shows either as status 128 + the signal
-//! number, but a shell that waits for a child during Ctrl-C (bash, for one)
-//! aborts the running script or loop only when that child died by SIGINT,
-//! not when it exited with status 130.
+//! to the parent how `bp` ended. A shell shows both as status 128 + the
+//! signal number. But a shell that waits for a child during Ctrl-C (bash, for
+//! one) aborts the running script or loop only when that child died by
+//! SIGINT, not when it exited with status 130.
 
 #[cfg(unix)]
 pub use unix::SignalCleanup;

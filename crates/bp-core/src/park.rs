@@ -78,7 +78,7 @@ pub trait Park {
     /// An implementation must return `false` after a bounded number of
     /// rounds, and may return early once `word` changes. A short spin is
     /// cheaper than a sleep and a wake call, and no other thread pays for it,
-    /// because nobody sends a wake call to a thread that has not registered.
+    /// because no thread sends a wake call to one that has not registered.
     ///
     /// The default never spins.
     #[inline]

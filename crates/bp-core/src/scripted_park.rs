@@ -32,6 +32,8 @@ pub(crate) struct ScriptedPark {
     spin_rounds: u32,
     /// The spin round in which the action happens, if any.
     act_in_round: Option<u32>,
+    /// Whether every deadline has passed.
+    expired: bool,
     pub(crate) waits: Cell<u32>,
     pub(crate) wakes: Cell<u32>,
     pub(crate) spins: Cell<u32>,
@@ -43,6 +45,7 @@ impl ScriptedPark {
             on_wait,
             spin_rounds: 0,
             act_in_round: None,
+            expired: false,
             waits: Cell::new(0),
             wakes: Cell::new(0),
             spins: Cell::new(0),
@@ -53,6 +56,14 @@ impl ScriptedPark {
         Self {
             spin_rounds: rounds,
             act_in_round,
+            ..self
+        }
+    }
+
+    /// Makes every deadline count as passed.
+    pub(crate) fn expired(self) -> Self {
+        Self {
+            expired: true,
             ..self
         }
     }
@@ -91,7 +102,7 @@ impl Park for ScriptedPark {
     }
 
     fn is_past(&self, _deadline: ()) -> bool {
-        false
+        self.expired
     }
 
     fn spin(&self, word: &Word, round: u32) -> bool {

@@ -214,7 +214,7 @@ mod mutation {
             GateConfig::new(1, 3).unwrap(),
             ScriptedPark::new(OnWait::Release(2)),
         );
-        let kept = gate.try_acquire().unwrap();
+        let held = gate.try_acquire().unwrap();
         // The scripted park releases these two units while the producer waits.
         core::mem::forget(gate.try_acquire().unwrap());
         core::mem::forget(gate.try_acquire().unwrap());
@@ -225,7 +225,7 @@ mod mutation {
         let permit = gate.acquire_until(()).unwrap();
 
         let state = gate.state.load(Ordering::Relaxed);
-        assert_eq!(count(state), 2, "the kept unit and the new one");
+        assert_eq!(count(state), 2, "the held unit and the new one");
         assert_eq!(
             waiters(state),
             0,
@@ -235,24 +235,24 @@ mod mutation {
         assert_eq!(gate.park().waits.get(), 1);
         assert_eq!(gate.stats().parks, 1);
         drop(permit);
-        drop(kept);
+        drop(held);
         assert_eq!(gate.state.load(Ordering::Relaxed), 0);
     }
 
-    /// Fills a gate with high = 3 and returns the unit kept to the end, as
+    /// Fills a gate with high = 3 and returns the permit held to the end, as
     /// `blocked_acquire_takes_unit_and_deregisters` does.
     fn fill(gate: &Gate<ScriptedPark>) -> Permit<'_, ScriptedPark> {
-        let kept = gate.try_acquire().unwrap();
+        let held = gate.try_acquire().unwrap();
         core::mem::forget(gate.try_acquire().unwrap());
         core::mem::forget(gate.try_acquire().unwrap());
-        kept
+        held
     }
 
     #[test]
     fn spin_sees_release_without_parking() {
         let park = ScriptedPark::new(OnWait::Release(2)).spinning(5, Some(1));
         let gate = Gate::new(GateConfig::new(1, 3).unwrap(), park);
-        let kept = fill(&gate);
+        let held = fill(&gate);
 
         let permit = gate.acquire_until(()).unwrap();
 
@@ -261,14 +261,14 @@ mod mutation {
         assert_eq!(gate.stats().parks, 0);
         assert_eq!(gate.state.load(Ordering::Relaxed), 2);
         drop(permit);
-        drop(kept);
+        drop(held);
     }
 
     #[test]
     fn acquire_parks_after_spin_rounds() {
         let park = ScriptedPark::new(OnWait::Release(2)).spinning(3, None);
         let gate = Gate::new(GateConfig::new(1, 3).unwrap(), park);
-        let kept = fill(&gate);
+        let held = fill(&gate);
 
         let permit = gate.acquire_until(()).unwrap();
 
@@ -277,7 +277,29 @@ mod mutation {
         assert_eq!(gate.stats().parks, 1);
         assert_eq!(gate.state.load(Ordering::Relaxed), 2);
         drop(permit);
-        drop(kept);
+        drop(held);
+    }
+
+    #[test]
+    fn passed_deadline_ends_spin() {
+        let park = ScriptedPark::new(OnWait::Release(2))
+            .spinning(5, None)
+            .expired();
+        let gate = Gate::new(GateConfig::new(1, 3).unwrap(), park);
+        let held = fill(&gate);
+
+        assert_eq!(
+            gate.acquire_until(()).unwrap_err(),
+            AcquireTimeoutError::Timeout
+        );
+        assert_eq!(gate.park().spins.get(), 1, "round 0 only");
+        assert_eq!(gate.park().waits.get(), 0);
+        assert_eq!(
+            gate.state.load(Ordering::Relaxed),
+            3,
+            "no registration left"
+        );
+        drop(held);
     }
 
     #[test]
@@ -286,7 +308,7 @@ mod mutation {
         // registration that follows fails once and must not ask again.
         let park = ScriptedPark::new(OnWait::Release(1)).spinning(2, Some(2));
         let gate = Gate::new(GateConfig::new(1, 3).unwrap(), park);
-        let kept = fill(&gate);
+        let held = fill(&gate);
 
         let permit = gate.acquire_until(()).unwrap();
 
@@ -295,7 +317,7 @@ mod mutation {
         assert_eq!(gate.stats().parks, 1);
         assert_eq!(gate.state.load(Ordering::Relaxed), 2);
         drop(permit);
-        drop(kept);
+        drop(held);
     }
 
     #[test]

@@ -448,6 +448,15 @@ impl<T, S: AsRef<[Slot<T>]>, P: Park> Ring<T, S, P> {
                 // Unregistered, a worker costs the producer nothing: let the
                 // park spin a little before paying for a sleep and a wake.
                 if let Some(round) = spin_round {
+                    // A yield can give the CPU away for a whole time slice, so
+                    // a timed wait stops spinning once its deadline passes.
+                    // Round 0 skips the clock read, so a wait that ends there pays none.
+                    let expired =
+                        round > 0 && deadline.is_some_and(|deadline| park.is_past(deadline));
+                    if expired {
+                        timed_out = true;
+                        continue;
+                    }
                     if park.spin(&self.published, round) {
                         spin_round = Some(round + 1);
                         state = self.published.load(Ordering::Relaxed);

@@ -243,6 +243,19 @@ mod mutation {
     }
 
     #[test]
+    fn passed_deadline_ends_take_spin() {
+        let scripted = ScriptedPark::new(OnWait::Publish)
+            .spinning(5, None)
+            .expired();
+        let ring = ring_with_park::<2>(scripted);
+
+        assert_eq!(ring.take_until(()).unwrap_err(), TakeTimeoutError::Timeout);
+        assert_eq!(park(&ring).spins.get(), 1, "round 0 only");
+        assert_eq!(park(&ring).waits.get(), 0);
+        assert_eq!(ring.published.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
     fn take_parks_after_spin_rounds() {
         let ring = ring_with_park::<2>(ScriptedPark::new(OnWait::Publish).spinning(2, None));
         publish_hidden(&ring, 7);

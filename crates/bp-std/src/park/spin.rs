@@ -121,12 +121,16 @@ thread_local! {
 /// the thread should sleep instead.
 #[inline]
 pub(crate) fn spin_before_sleep(round: u32) -> bool {
-    let step = BUDGET.with(|cell| {
-        let mut budget = cell.get();
-        let step = budget.step(round);
-        cell.set(budget);
-        step
-    });
+    // A wait inside a thread-local destructor may run after the budget is
+    // gone. It then sleeps at once rather than panic.
+    let step = BUDGET
+        .try_with(|cell| {
+            let mut budget = cell.get();
+            let step = budget.step(round);
+            cell.set(budget);
+            step
+        })
+        .unwrap_or(Step::Sleep);
     match step {
         Step::Pause(hints) => {
             for _ in 0..hints {
