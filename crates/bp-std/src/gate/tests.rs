@@ -231,7 +231,9 @@ fn timeout_returns_timeout_and_deregisters() {
         gate.acquire_timeout(Duration::from_millis(1)).unwrap_err(),
         AcquireTimeoutError::Timeout
     );
-    assert_eq!(gate.stats().parks, 1);
+    // The deadline may pass during the spin, before the producer registers,
+    // as it does under Miri. Either way it registers at most once.
+    assert!(gate.stats().parks <= 1, "{:?}", gate.stats());
 
     // Both the release that crosses low and close make a wake call exactly
     // when a waiter is registered, so neither may make one now.
